@@ -1,0 +1,89 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Environment variable names. The CDK stack sets them on every function and the
+// local stack sets them for the dev server, so each name is spelled once here.
+const (
+	EnvTableName        = "TABLE_NAME"
+	EnvRegion           = "AWS_REGION"
+	EnvDynamoDBEndpoint = "DYNAMODB_ENDPOINT"
+	EnvSESEndpoint      = "SES_ENDPOINT"
+	EnvEmailFrom        = "EMAIL_FROM"
+	EnvPublicBaseURL    = "PUBLIC_BASE_URL"
+	EnvCORSOrigins      = "CORS_ORIGINS"
+	EnvLogLevel         = "LOG_LEVEL"
+)
+
+// Config is everything a function needs to start.
+type Config struct {
+	// TableName is the DynamoDB table.
+	TableName string
+	// Region is the AWS region; the Lambda runtime sets AWS_REGION.
+	Region string
+	// DynamoDBEndpoint and SESEndpoint override the AWS endpoints, for the
+	// local stack (DynamoDB Local, the SES v2 emulator). Empty in AWS.
+	DynamoDBEndpoint string
+	SESEndpoint      string
+	// EmailFrom is the sender of every email, e.g. "Acme <no-reply@acme.com>".
+	EmailFrom string
+	// PublicBaseURL is where the hosted pages are served; links in emails are
+	// built from it, never from a request's Host header.
+	PublicBaseURL *url.URL
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
+	// Debug turns on debug log lines.
+	Debug bool
+	// RequestTimeout bounds one request's work, below API Gateway's 30 s.
+	RequestTimeout time.Duration
+}
+
+// FromEnv reads the configuration with getenv (os.Getenv in production, a map
+// in tests). It returns every problem at once.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		TableName:        strings.TrimSpace(getenv(EnvTableName)),
+		Region:           strings.TrimSpace(getenv(EnvRegion)),
+		DynamoDBEndpoint: strings.TrimSpace(getenv(EnvDynamoDBEndpoint)),
+		SESEndpoint:      strings.TrimSpace(getenv(EnvSESEndpoint)),
+		EmailFrom:        strings.TrimSpace(getenv(EnvEmailFrom)),
+		Debug:            strings.EqualFold(strings.TrimSpace(getenv(EnvLogLevel)), "debug"),
+		RequestTimeout:   25 * time.Second,
+	}
+	var errs []error
+	if c.TableName == "" {
+		errs = append(errs, fmt.Errorf("%s is required", EnvTableName))
+	}
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.EmailFrom == "" {
+		c.EmailFrom = "no-reply@example.com"
+	}
+	base := strings.TrimSpace(getenv(EnvPublicBaseURL))
+	if base == "" {
+		base = "http://127.0.0.1:3000"
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("%s must be an absolute http(s) URL, got %q", EnvPublicBaseURL, base))
+	} else {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		c.PublicBaseURL = u
+	}
+	for o := range strings.SplitSeq(getenv(EnvCORSOrigins), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,43 @@
+package schema
+
+// Attribute names of the table's keys. Every attribute is a string.
+const (
+	PK  = "pk"
+	SK  = "sk"
+	TTL = "ttl" // epoch seconds; DynamoDB removes the item some time after
+)
+
+// Index is a global secondary index with a string partition and sort key and
+// every attribute projected.
+type Index struct {
+	Name string
+	PK   string
+	SK   string
+}
+
+// Indexes are overloaded: each entity writes the index attributes it is listed
+// by, and an item without them is not in the index (a sparse index).
+//
+//	gsi1: a collection newest first (all users, all sessions, all audit events)
+//	gsi2..gsi5: the same collection narrowed by one filter (users by status,
+//	      role, team, usage; sessions by user; audit events by actor, target, ...)
+var Indexes = []Index{
+	{Name: "gsi1", PK: "gsi1pk", SK: "gsi1sk"},
+	{Name: "gsi2", PK: "gsi2pk", SK: "gsi2sk"},
+	{Name: "gsi3", PK: "gsi3pk", SK: "gsi3sk"},
+	{Name: "gsi4", PK: "gsi4pk", SK: "gsi4sk"},
+	{Name: "gsi5", PK: "gsi5pk", SK: "gsi5sk"},
+}
+
+// DefaultTableName is the table's name in the local stack. The CDK stack lets
+// CloudFormation name it and passes the name to each function as TABLE_NAME.
+const DefaultTableName = "ums"
+
+// KeyAttributes lists every attribute used in a key of the table or an index.
+func KeyAttributes() []string {
+	attrs := []string{PK, SK}
+	for _, ix := range Indexes {
+		attrs = append(attrs, ix.PK, ix.SK)
+	}
+	return attrs
+}
