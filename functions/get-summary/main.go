@@ -1,0 +1,9 @@
+// Command get-summary is the Lambda function of the get-summary route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("get-summary")) }

@@ -1,0 +1,9 @@
+// Command update-user is the Lambda function of the update-user route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("update-user")) }

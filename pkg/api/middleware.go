@@ -1,0 +1,170 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/routes"
+	"github.com/usermgmt/ums/pkg/settings"
+)
+
+// Authenticator turns a bearer token into the caller and the settings.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (access.Actor, settings.Settings, error)
+}
+
+// RequestIDHeader carries the request's id on every response and in logs.
+const RequestIDHeader = "X-Request-Id"
+
+// requestIDPattern is what a request id set by the gateway adapter may look
+// like; anything else is replaced, so no client text reaches the logs as an id.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9=_-]{8,64}$`)
+
+type loggerKey struct{}
+
+// loggerFrom returns the request's logger, which carries its request id.
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// Options are what Wrap needs besides the route.
+type Options struct {
+	Auth    Authenticator
+	Log     *slog.Logger
+	Timeout time.Duration
+	// Now is the clock; nil means time.Now. Tests move it to cross expiries.
+	Now func() time.Time
+}
+
+// Wrap gives a route's handler everything every route shares: a request id,
+// the security headers, panic recovery, one access log line, the request's
+// facts for the domain, and the route's access level (deny by default: a
+// route with no access level refuses everyone). The gateway adapter and the
+// dev server have already set r.RemoteAddr to the client's address as the
+// gateway saw it, and may have set X-Request-Id.
+func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
+	authn, log := o.Auth, o.Log
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := now()
+		id := r.Header.Get(RequestIDHeader)
+		if !requestIDPattern.MatchString(id) {
+			id = strings.TrimPrefix(ids.New("req"), "req_")
+		}
+		hdr := w.Header()
+		hdr.Set(RequestIDHeader, id)
+		hdr.Set("Cache-Control", "no-store")
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		hdr.Set("Referrer-Policy", "no-referrer")
+		hdr.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+		ip := clientIP(r.RemoteAddr)
+		rlog := log.With(slog.String("request_id", id))
+		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
+		defer cancel()
+		ctx = context.WithValue(ctx, loggerKey{}, rlog)
+		ctx = access.WithRequest(ctx, access.Request{
+			ID: id, IP: ip, UserAgent: r.UserAgent(), Now: start.UTC(),
+		})
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		actorID := ""
+		defer func() {
+			if p := recover(); p != nil {
+				rlog.Error("panic", slog.String("panic", fmt.Sprint(p)))
+				if !rec.wrote {
+					writeError(rec, r.WithContext(ctx), apperr.ErrInternal)
+				}
+			}
+			rlog.Info("request",
+				slog.String("route", route.Name),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), // never the query: it may carry a token
+				slog.Int("status", rec.status),
+				slog.Int64("duration_ms", now().Sub(start).Milliseconds()),
+				slog.String("ip", ip),
+				slog.String("actor_id", actorID),
+			)
+		}()
+
+		if route.Access != routes.Public {
+			a, st, err := authenticate(ctx, authn, r)
+			if err != nil {
+				writeError(rec, r.WithContext(ctx), err)
+				return
+			}
+			actorID = a.ID
+			if !allowed(route.Access, a.Role) {
+				writeError(rec, r.WithContext(ctx), apperr.ErrForbidden)
+				return
+			}
+			ctx = access.WithActor(ctx, a)
+			ctx = settings.WithSnapshot(ctx, st)
+		}
+		h.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+// authenticate reads the bearer token. Only the Authorization header is
+// read: a token in the query string would end up in access logs.
+func authenticate(ctx context.Context, authn Authenticator, r *http.Request) (access.Actor, settings.Settings, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return access.Actor{}, settings.Settings{}, apperr.ErrUnauthorized
+	}
+	return authn.Authenticate(ctx, strings.TrimSpace(token))
+}
+
+// allowed says whether a role may call a route of the given access level.
+func allowed(level routes.Access, role access.Role) bool {
+	switch level {
+	case routes.Public, routes.SignedIn:
+		return role.Valid()
+	case routes.Manager:
+		return role.AtLeast(access.Manager)
+	case routes.Admin:
+		return role == access.Admin
+	}
+	return false
+}
+
+func clientIP(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
+}
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}

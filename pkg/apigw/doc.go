@@ -1,0 +1,9 @@
+// Package apigw adapts API Gateway HTTP API (payload format 2.0) events to a
+// standard http.Handler and back, so each Lambda function serves the same
+// handler the dev server mounts. Path parameters reach r.PathValue, the
+// client's address is the one API Gateway saw (requestContext.http.sourceIp)
+// and the request id is API Gateway's, never a header the client chose.
+//
+// It imports the standard library, aws-lambda-go and pkg/api (for the
+// request id header's name).
+package apigw

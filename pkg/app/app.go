@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/api"
+	"github.com/usermgmt/ums/pkg/auth"
+	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/dynamo"
+	"github.com/usermgmt/ums/pkg/routes"
+	"github.com/usermgmt/ums/pkg/settings"
+	"github.com/usermgmt/ums/pkg/users"
+)
+
+// App is the service, wired.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *dynamo.Store
+	Users    *users.Service
+	Auth     *auth.Service
+	Settings *settings.Service
+	// Now is the clock requests are stamped with; nil means time.Now.
+	Now func() time.Time
+}
+
+// New builds the App. It makes no network call: clients connect on first use.
+func New(ctx context.Context, cfg config.Config) (*App, error) {
+	level := slog.LevelInfo
+	if cfg.Debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	client, err := dynamo.NewClient(ctx, cfg.Region, cfg.DynamoDBEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	store := dynamo.New(client, cfg.TableName)
+	return &App{
+		Config:   cfg,
+		Log:      logger,
+		Store:    store,
+		Users:    users.NewService(store),
+		Auth:     auth.NewService(store),
+		Settings: settings.NewService(store),
+	}, nil
+}
+
+// handlers gives each route its handler: the one table from route name to
+// code. A test proves it names every route and nothing else.
+var handlers = map[string]func(a *App) http.Handler{
+	"login":           func(a *App) http.Handler { return api.Login(a.Auth) },
+	"logout":          func(a *App) http.Handler { return api.Logout(a.Auth) },
+	"get-me":          func(a *App) http.Handler { return api.GetMe(a.Users) },
+	"update-me":       func(a *App) http.Handler { return api.UpdateMe(a.Users) },
+	"list-users":      func(a *App) http.Handler { return api.ListUsers(a.Users) },
+	"create-user":     func(a *App) http.Handler { return api.CreateUser(a.Users) },
+	"get-user":        func(a *App) http.Handler { return api.GetUser(a.Users) },
+	"update-user":     func(a *App) http.Handler { return api.UpdateUser(a.Users) },
+	"get-settings":    func(a *App) http.Handler { return api.GetSettings(a.Settings) },
+	"update-settings": func(a *App) http.Handler { return api.UpdateSettings(a.Settings) },
+	"get-summary":     func(a *App) http.Handler { return api.GetSummary(a.Users) },
+}
+
+// Handler returns the complete handler of the named route: its own handler
+// inside the middleware every route shares.
+func (a *App) Handler(name string) (http.Handler, error) {
+	route, ok := routes.ByName(name)
+	if !ok {
+		return nil, fmt.Errorf("app: no route %q", name)
+	}
+	h, ok := handlers[name]
+	if !ok {
+		return nil, fmt.Errorf("app: route %q has no handler", name)
+	}
+	return api.Wrap(route, h(a), api.Options{Auth: a.Auth, Log: a.Log, Timeout: a.Config.RequestTimeout, Now: a.Now}), nil
+}
+
+// MustHandler is a Lambda function's whole main: it reads the configuration
+// from the environment, builds the App and returns the route's handler, or
+// stops the process. Failing here fails the cold start, never a request.
+func MustHandler(name string) http.Handler {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	a, err := New(context.Background(), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := a.Handler(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}

@@ -1,0 +1,331 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/passwords"
+	"github.com/usermgmt/ums/pkg/settings"
+	"github.com/usermgmt/ums/pkg/users"
+)
+
+// Session is a signed-in device of a user. Its token is never stored.
+type Session struct {
+	ID              string    `json:"id"`
+	UserID          string    `json:"user_id"`
+	UserDisplayName string    `json:"user_display_name"`
+	IP              string    `json:"ip"`
+	UserAgent       string    `json:"user_agent"`
+	Device          string    `json:"device"`
+	CreatedAt       time.Time `json:"created_at"`
+	LastActiveAt    time.Time `json:"last_active_at"`
+	ExpiresAt       time.Time `json:"expires_at"`
+	Current         bool      `json:"current"`
+	// Gen is the user's session generation when the session began.
+	Gen int `json:"-"`
+}
+
+// Active reports whether the session is usable at now: before its absolute
+// expiry and not idle longer than idle. Expiry is decided here, at read time;
+// the table's TTL only cleans up.
+func (s *Session) Active(now time.Time, idle time.Duration) bool {
+	return now.Before(s.ExpiresAt) && now.Before(s.LastActiveAt.Add(idle))
+}
+
+// Attempt is one sign-in attempt, kept 90 days.
+type Attempt struct {
+	ID        string    `json:"id"`
+	At        time.Time `json:"at"`
+	Login     string    `json:"login"`
+	UserID    *string   `json:"user_id"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"user_agent"`
+	Success   bool      `json:"success"`
+	Reason    *string   `json:"reason"`
+}
+
+// Reasons an attempt failed.
+const (
+	ReasonInvalidCredentials = "invalid_credentials"
+	ReasonUnknownUser        = "unknown_user"
+	ReasonThrottled          = "throttled"
+	ReasonNotActive          = "not_active"
+)
+
+// LoginLookup is what the first read of a sign-in finds.
+type LoginLookup struct {
+	// UserID is the user the login names, or "".
+	UserID   string
+	Settings settings.Settings
+	// IPFailures counts failed sign-ins from the source IP in this window.
+	IPFailures int
+	// Failures and LastFailure throttle a login that names no user, so
+	// that unknown and known logins are throttled alike.
+	Failures    int
+	LastFailure time.Time
+}
+
+// Failure describes a failed sign-in to record.
+type Failure struct {
+	Attempt Attempt
+	// UserID is set when the login named a user; its count rises. Otherwise
+	// the count of LoginKey rises.
+	UserID   string
+	LoginKey string
+	// Count is false for attempts refused without a check (throttled).
+	Count bool
+	// IPWindow is the window of the source IP's failure count.
+	IPWindow time.Time
+}
+
+// Store is what the auth service needs from storage.
+type Store interface {
+	// LookupLogin resolves a login ("email" or "username" kind, normalized)
+	// and reads the settings and throttle counters, in one round trip.
+	LookupLogin(ctx context.Context, kind, login, loginKey, ip string, window time.Time) (LoginLookup, error)
+	// GetUser reads a user, strongly consistent. Errors: users.ErrNotFound.
+	GetUser(ctx context.Context, id string) (*users.User, error)
+	// LoginSucceeded writes the session, the user's sign-in (after, if before
+	// is unchanged and its failure count is still before's), the counters'
+	// delta, the attempt and ev in one transaction. Errors: users.ErrChanged.
+	LoginSucceeded(ctx context.Context, before, after *users.User, s *Session, a Attempt, ev audit.Event) error
+	// LoginFailed records a failed attempt and raises the counters, atomically.
+	LoginFailed(ctx context.Context, f Failure) error
+	// RecordAttempt records an attempt alone.
+	RecordAttempt(ctx context.Context, a Attempt) error
+	// Authenticate reads the user, the session and the settings in one
+	// strongly consistent round trip; a missing session or user is
+	// apperr.ErrUnauthorized.
+	Authenticate(ctx context.Context, userID, sessionID string) (*users.User, *Session, settings.Settings, error)
+	// TouchSession records activity on the session and the user.
+	TouchSession(ctx context.Context, userID, sessionID string, at time.Time) error
+	// DeleteSession removes a session with ev. Errors: apperr.ErrNotFound.
+	DeleteSession(ctx context.Context, userID, sessionID string, ev audit.Event) error
+}
+
+// ErrInvalidCredentials is the one answer to an unknown login, a wrong
+// password and an account that may not sign in.
+var ErrInvalidCredentials = apperr.New(apperr.KindUnauthorized, "invalid_credentials", "The login or password is wrong.")
+
+// TouchEvery is how stale a session's last-active time may get before a
+// request writes it again: activity costs a write at most this often.
+const TouchEvery = 5 * time.Minute
+
+// Service signs users in and out and authenticates requests.
+type Service struct {
+	store  Store
+	Params passwords.Params
+}
+
+// NewService returns a Service over store.
+func NewService(store Store) *Service {
+	return &Service{store: store, Params: passwords.DefaultParams}
+}
+
+// LoginInput is the body of POST /auth/login.
+type LoginInput struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// LoginResult is the answer to a sign-in.
+type LoginResult struct {
+	Token   string      `json:"token"`
+	Session *Session    `json:"session"`
+	User    *users.User `json:"user"`
+}
+
+// Login signs a user in with an email or username and a password. Unknown
+// logins, wrong passwords and accounts that may not sign in all get
+// invalid_credentials after the same work. Every attempt is recorded.
+// Errors: validation_failed, invalid_credentials, throttled.
+func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
+	var bad apperr.Fields
+	login := strings.TrimSpace(in.Login)
+	if login == "" {
+		bad.Add("login", "is required")
+	}
+	if in.Password == "" {
+		bad.Add("password", "is required")
+	}
+	if utf8.RuneCountInString(in.Password) > 4*passwords.MaxLength {
+		// Never hash megabytes: no valid password is this long.
+		bad.Add("password", "is too long")
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
+	}
+	req := access.RequestFrom(ctx)
+	now := req.Now
+	kind, norm := "username", users.NormalizeUsername(login)
+	if strings.Contains(login, "@") {
+		kind, norm = "email", users.NormalizeEmail(login)
+	}
+	loginKey := ids.FromHash("lgn", kind+":"+norm)
+	window := ipWindow(now)
+	attempt := Attempt{ID: ids.New("att"), At: now, Login: truncate(login, 254), IP: req.IP, UserAgent: truncate(req.UserAgent, 512)}
+
+	look, err := s.store.LookupLogin(ctx, kind, norm, loginKey, req.IP, window)
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	if look.IPFailures >= IPFailureLimit {
+		return nil, s.throttled(ctx, attempt, look.UserID, window.Add(IPWindow).Sub(now))
+	}
+	if look.UserID == "" {
+		if until := LockedUntil(look.Failures, look.LastFailure); now.Before(until) {
+			return nil, s.throttled(ctx, attempt, "", until.Sub(now))
+		}
+		passwords.VerifyDummy(in.Password)
+		return nil, s.failed(ctx, attempt, ReasonUnknownUser, Failure{LoginKey: loginKey, Count: true, IPWindow: window})
+	}
+
+	u, err := s.store.GetUser(ctx, look.UserID)
+	if errors.Is(err, users.ErrNotFound) {
+		// The uniqueness item outlived its user for a moment (a purge in
+		// flight): treat the login as unknown.
+		passwords.VerifyDummy(in.Password)
+		return nil, s.failed(ctx, attempt, ReasonUnknownUser, Failure{LoginKey: loginKey, Count: true, IPWindow: window})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	if until := LockedUntil(u.FailedLogins, u.LastFailedAt); now.Before(until) {
+		return nil, s.throttled(ctx, attempt, u.ID, until.Sub(now))
+	}
+	attempt.UserID = &u.ID
+	ok, rehash := false, false
+	if u.PasswordHash == "" {
+		passwords.VerifyDummy(in.Password)
+	} else if ok, rehash, err = passwords.Verify(in.Password, u.PasswordHash, s.Params); err != nil {
+		return nil, fmt.Errorf("login: verify user %s: %w", u.ID, err)
+	}
+	if !ok {
+		return nil, s.failed(ctx, attempt, ReasonInvalidCredentials, Failure{UserID: u.ID, Count: true, IPWindow: window})
+	}
+	if u.Status != users.StatusActive {
+		// The right password for an account that may not sign in: refused
+		// alike, recorded with the real reason, not counted as a guess.
+		reason := ReasonNotActive
+		if u.Status == users.StatusDeactivated || u.Status == users.StatusInDeletion {
+			reason = string(u.Status)
+		}
+		return nil, s.failed(ctx, attempt, reason, Failure{UserID: u.ID, IPWindow: window})
+	}
+
+	after := u.Clone()
+	after.LastLoginAt = &now
+	after.Version = u.Version + 1
+	if u.Usage == nil || *u.Usage == users.UsageRegistered {
+		connected := users.UsageConnected
+		after.Usage = &connected
+	}
+	if rehash {
+		after.PasswordHash = passwords.Hash(in.Password, s.Params)
+	}
+	token, sid := newSessionToken(u.ID)
+	st := look.Settings
+	sess := &Session{
+		ID: sid, UserID: u.ID, UserDisplayName: u.DisplayName,
+		IP: req.IP, UserAgent: attempt.UserAgent, Device: Device(req.UserAgent),
+		CreatedAt: now, LastActiveAt: now,
+		ExpiresAt: now.Add(time.Duration(st.SessionTTLHours) * time.Hour),
+		Current:   true, Gen: u.SessionGen,
+	}
+	attempt.Success = true
+	ev := audit.New(ctx, "session.created", "session", sid, map[string]any{"user_id": u.ID, "device": sess.Device}).ByUser(u.ID)
+	err = s.store.LoginSucceeded(ctx, u, after, sess, attempt, ev)
+	if errors.Is(err, users.ErrChanged) {
+		// Another attempt or change landed between our read and write: a
+		// parallel guess must not slip past the throttle, so this attempt
+		// fails like a wrong password (uncounted; it was not wrong).
+		return nil, s.failed(ctx, attempt, ReasonThrottled, Failure{UserID: u.ID, IPWindow: window})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	after.FailedLogins, after.LastFailedAt = 0, time.Time{}
+	return &LoginResult{Token: token, Session: sess, User: after}, nil
+}
+
+// failed records a failed attempt and returns invalid_credentials.
+func (s *Service) failed(ctx context.Context, a Attempt, reason string, f Failure) error {
+	a.Success = false
+	a.Reason = &reason
+	f.Attempt = a
+	if err := s.store.LoginFailed(ctx, f); err != nil {
+		return fmt.Errorf("login: record failure: %w", err)
+	}
+	return ErrInvalidCredentials
+}
+
+// throttled records a refused attempt and returns throttled.
+func (s *Service) throttled(ctx context.Context, a Attempt, userID string, wait time.Duration) error {
+	reason := ReasonThrottled
+	a.Reason = &reason
+	if userID != "" {
+		a.UserID = &userID
+	}
+	if err := s.store.RecordAttempt(ctx, a); err != nil {
+		return fmt.Errorf("login: record attempt: %w", err)
+	}
+	return apperr.Throttled("Too many failed sign-ins; try again later.", wait.Round(time.Second)+time.Second)
+}
+
+// Authenticate turns a bearer token into the request's actor and the
+// settings. It refuses (unauthorized) a token that is malformed, unknown,
+// ended, expired, idle too long, or whose user is not active.
+func (s *Service) Authenticate(ctx context.Context, token string) (access.Actor, settings.Settings, error) {
+	userID, sid, ok := parseSessionToken(token)
+	if !ok {
+		return access.Actor{}, settings.Settings{}, apperr.ErrUnauthorized
+	}
+	u, sess, st, err := s.store.Authenticate(ctx, userID, sid)
+	if err != nil {
+		return access.Actor{}, settings.Settings{}, err
+	}
+	now := access.RequestFrom(ctx).Now
+	idle := time.Duration(st.SessionIdleHours) * time.Hour
+	if sess.Gen != u.SessionGen || !sess.Active(now, idle) || u.Status != users.StatusActive {
+		return access.Actor{}, settings.Settings{}, apperr.ErrUnauthorized
+	}
+	if now.Sub(sess.LastActiveAt) >= TouchEvery {
+		// Best effort: a failed touch must not fail the request.
+		_ = s.store.TouchSession(ctx, userID, sid, now)
+	}
+	return access.Actor{
+		Type: access.ActorUser, ID: u.ID, UserID: u.ID,
+		Role: u.Role, TeamID: u.Team(), SessionID: sid,
+	}, st, nil
+}
+
+// Logout ends the caller's session. Errors: unauthorized.
+func (s *Service) Logout(ctx context.Context) error {
+	a, ok := access.ActorFrom(ctx)
+	if !ok || a.SessionID == "" {
+		return apperr.ErrUnauthorized
+	}
+	ev := audit.New(ctx, "session.ended", "session", a.SessionID, map[string]any{"user_id": a.UserID, "reason": "logout"})
+	if err := s.store.DeleteSession(ctx, a.UserID, a.SessionID, ev); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

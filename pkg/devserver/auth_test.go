@@ -1,0 +1,212 @@
+package devserver_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/auth"
+)
+
+func TestLoginMeLogout(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": "ROOT@example.com", "password": adminPassword}))
+	token := r.str("token")
+	if !strings.HasPrefix(token, auth.SessionPrefix) || len(token) < 70 {
+		t.Fatalf("token %q", token)
+	}
+	if r.str("session", "device") != "Firefox on Windows" || r.get("session", "current") != true || r.str("session", "ip") != "127.0.0.1" {
+		t.Fatalf("session %v", r.get("session"))
+	}
+	if r.str("user", "email") != adminEmail || r.str("user", "usage") != "connected" || r.get("user", "last_login_at") == nil {
+		t.Fatalf("user %v", r.get("user"))
+	}
+	if strings.Contains(r.raw, "password_hash") || strings.Contains(r.raw, "argon2") {
+		t.Fatal("the login response leaks the password hash")
+	}
+
+	me := e.must(200, e.do("GET", "/me", token, nil))
+	// Two sessions: the harness's and this one.
+	if me.num("stats", "active_sessions") != 2 || me.get("stats", "api_keys") != float64(0) {
+		t.Fatalf("stats %v", me.get("stats"))
+	}
+	e.must(204, e.do("POST", "/auth/logout", token, nil))
+	e.problem(401, "unauthorized", e.do("GET", "/me", token, nil))
+	e.problem(401, "unauthorized", e.do("POST", "/auth/logout", token, nil))
+	// The other session is untouched.
+	if e.must(200, e.do("GET", "/me", e.admin, nil)).num("stats", "active_sessions") != 1 {
+		t.Fatal("logout ended another session")
+	}
+}
+
+func TestLoginByUsername(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("ada@example.com", "member", map[string]any{"username": "Ada.L"})
+	e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": "ada.l", "password": "pw for ada@example.com"}))
+}
+
+func TestBadCredentialsLookAlike(t *testing.T) {
+	e := newEnv(t)
+	unknown := e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": "nobody@example.com", "password": "whatever it is"}))
+	wrong := e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": "not the password"}))
+	if unknown.raw != wrong.raw {
+		t.Fatalf("bodies differ:\n%s\n%s", unknown.raw, wrong.raw)
+	}
+	for _, h := range []string{"Content-Type", "Cache-Control", "Retry-After"} {
+		if unknown.header.Get(h) != wrong.header.Get(h) {
+			t.Fatalf("header %s differs", h)
+		}
+	}
+}
+
+func TestMalformedTokensAreUnauthorized(t *testing.T) {
+	e := newEnv(t)
+	uid := e.must(200, e.do("GET", "/me", e.admin, nil)).str("id")
+	for _, tok := range []string{"", "garbage", "ums_", "ums_" + uid, "ums_" + uid + ".short", "umk_" + uid + "." + strings.Repeat("A", 43),
+		"ums_" + uid + "." + strings.Repeat("A", 43), e.admin + "x", strings.Replace(e.admin, uid, "usr_aaaaaaaaaaaaaaaaaaaaaaaaaa", 1)} {
+		e.problem(401, "unauthorized", e.do("GET", "/me", tok, nil))
+	}
+}
+
+func TestThrottleAfterFiveFailures(t *testing.T) {
+	e := newEnv(t)
+	bad := map[string]any{"login": adminEmail, "password": "wrong guess"}
+	good := map[string]any{"login": adminEmail, "password": adminPassword}
+	for range auth.FreeFailures {
+		e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", bad))
+	}
+	r := e.problem(429, "throttled", e.do("POST", "/auth/login", "", good))
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	e.clock.Advance(auth.FirstLock + time.Second)
+	// After the lock, the right password works and resets the count.
+	e.must(200, e.do("POST", "/auth/login", "", good))
+	for range auth.FreeFailures - 1 {
+		e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", bad))
+	}
+	e.must(200, e.do("POST", "/auth/login", "", good))
+}
+
+func TestThrottleDoublesAndCaps(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		failures int
+		wait     time.Duration
+	}{{4, 0}, {5, time.Minute}, {6, 2 * time.Minute}, {7, 4 * time.Minute}, {8, 8 * time.Minute}, {9, 15 * time.Minute}, {100, 15 * time.Minute}}
+	for _, c := range cases {
+		got := auth.LockedUntil(c.failures, base)
+		if c.wait == 0 && !got.IsZero() || c.wait != 0 && got.Sub(base) != c.wait {
+			t.Errorf("LockedUntil(%d) = %v, want +%v", c.failures, got, c.wait)
+		}
+	}
+}
+
+func TestUnknownLoginsAreThrottledAlike(t *testing.T) {
+	e := newEnv(t)
+	bad := map[string]any{"login": "ghost@example.com", "password": "wrong guess"}
+	for range auth.FreeFailures {
+		e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", bad))
+	}
+	e.problem(429, "throttled", e.do("POST", "/auth/login", "", bad))
+}
+
+// Parallel guesses are all counted (an atomic ADD): every guess that was
+// checked (401) raised the count by exactly one; those that arrived after the
+// lock were refused unchecked (429). None slips past: the right password is
+// refused afterwards.
+func TestParallelGuessesAreCountedExactly(t *testing.T) {
+	e := newEnv(t)
+	const n = 24
+	rs := parallel(n, func(int) response {
+		return e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": "parallel wrong guess"})
+	})
+	got := statuses(rs)
+	if got[401]+got[429] != n || got[401] < auth.FreeFailures {
+		t.Fatalf("statuses %v", got)
+	}
+	uid := e.must(200, e.do("GET", "/me", e.admin, nil)).str("id")
+	u, err := e.app.Store.GetUser(e.systemCtx(), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.FailedLogins != got[401] {
+		t.Fatalf("failed_logins = %d, want exactly the %d checked guesses", u.FailedLogins, got[401])
+	}
+	e.problem(429, "throttled", e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
+}
+
+// A burst of guesses that includes the right password: whatever order they
+// land in, at most one attempt signs in, and only one that read the account
+// before any failure of the burst was counted.
+func TestRightPasswordInAParallelBurst(t *testing.T) {
+	e := newEnv(t)
+	rs := parallel(12, func(i int) response {
+		pw := "burst wrong guess"
+		if i == 5 {
+			pw = adminPassword
+		}
+		return e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": pw})
+	})
+	if got := statuses(rs); got[200] > 1 || got[200]+got[401]+got[429] != 12 {
+		t.Fatalf("statuses %v", got)
+	}
+}
+
+func TestLoginValidation(t *testing.T) {
+	e := newEnv(t)
+	r := e.problem(400, "validation_failed", e.do("POST", "/auth/login", "", map[string]any{}))
+	if len(r.get("errors").([]any)) != 2 {
+		t.Fatalf("errors %v", r.get("errors"))
+	}
+}
+
+func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
+	e := newEnv(t)
+	// Defaults: idle 168 h, absolute 720 h.
+	e.clock.Advance(167 * time.Hour)
+	e.must(200, e.do("GET", "/me", e.admin, nil)) // activity: written, as it is stale
+	e.clock.Advance(167 * time.Hour)
+	e.must(200, e.do("GET", "/me", e.admin, nil))
+	e.clock.Advance(168*time.Hour + time.Second)
+	e.problem(401, "unauthorized", e.do("GET", "/me", e.admin, nil))
+
+	token := e.login(adminEmail, adminPassword)
+	for range 4 {
+		e.clock.Advance(167 * time.Hour)
+		e.must(200, e.do("GET", "/me", token, nil))
+	}
+	e.clock.Advance(720*time.Hour - 4*167*time.Hour - time.Second)
+	e.must(200, e.do("GET", "/me", token, nil))
+	e.clock.Advance(2 * time.Second)
+	e.problem(401, "unauthorized", e.do("GET", "/me", token, nil))
+}
+
+func TestRoleChangeBitesOnTheNextRequest(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("mgr@example.com", "admin", nil)
+	tok := e.login("mgr@example.com", "pw for mgr@example.com")
+	e.must(200, e.do("GET", "/settings", tok, nil))
+	e.must(200, e.do("PATCH", "/users/"+id, e.admin, map[string]any{"role": "member"}))
+	e.problem(403, "forbidden", e.do("GET", "/settings", tok, nil))
+	e.problem(403, "forbidden", e.do("GET", "/users", tok, nil))
+	e.must(200, e.do("GET", "/me", tok, nil))
+}
+
+func TestNoSecretInLogs(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("leak@example.com", "member", nil)
+	tok := e.login("leak@example.com", "pw for leak@example.com")
+	e.do("POST", "/auth/login", "", map[string]any{"login": "leak@example.com", "password": "a wrong secret guess"})
+	e.do("GET", "/me?token="+tok, tok, nil)
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"request_id"`) {
+		t.Fatal("no request log lines were captured")
+	}
+	_, secret, _ := strings.Cut(tok, ".")
+	for _, s := range []string{"pw for leak@example.com", "a wrong secret guess", adminPassword, secret, "argon2id"} {
+		if strings.Contains(logs, s) {
+			t.Fatalf("the logs contain a secret: %q", s)
+		}
+	}
+}

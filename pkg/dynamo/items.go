@@ -1,0 +1,246 @@
+package dynamo
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/auth"
+	"github.com/usermgmt/ums/pkg/users"
+)
+
+// userItem is a user as stored.
+type userItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	GSI1PK string `dynamodbav:"gsi1pk"`
+	GSI1SK string `dynamodbav:"gsi1sk"`
+	GSI2PK string `dynamodbav:"gsi2pk"`
+	GSI2SK string `dynamodbav:"gsi2sk"`
+	GSI3PK string `dynamodbav:"gsi3pk"`
+	GSI3SK string `dynamodbav:"gsi3sk"`
+	GSI4PK string `dynamodbav:"gsi4pk,omitempty"`
+	GSI4SK string `dynamodbav:"gsi4sk,omitempty"`
+	GSI5PK string `dynamodbav:"gsi5pk,omitempty"`
+	GSI5SK string `dynamodbav:"gsi5sk,omitempty"`
+
+	ID           string `dynamodbav:"id"`
+	Email        string `dynamodbav:"email"`
+	EmailNorm    string `dynamodbav:"email_norm"`
+	Username     string `dynamodbav:"username,omitempty"`
+	GivenName    string `dynamodbav:"given_name"`
+	FamilyName   string `dynamodbav:"family_name"`
+	DisplayName  string `dynamodbav:"display_name"`
+	Role         string `dynamodbav:"role"`
+	TeamID       string `dynamodbav:"team_id,omitempty"`
+	Status       string `dynamodbav:"status"`
+	Usage        string `dynamodbav:"usage,omitempty"`
+	CreatedAt    string `dynamodbav:"created_at"`
+	UpdatedAt    string `dynamodbav:"updated_at"`
+	LastLoginAt  string `dynamodbav:"last_login_at,omitempty"`
+	PurgeAfter   string `dynamodbav:"purge_after,omitempty"`
+	PasswordHash string `dynamodbav:"password_hash,omitempty"`
+	Version      int    `dynamodbav:"version"`
+	SessionGen   int    `dynamodbav:"session_gen"`
+
+	// Written outside the versioned update of the user (see userUpdate).
+	LastSeenAt   string `dynamodbav:"last_seen_at,omitempty"`
+	FailedLogins int    `dynamodbav:"failed_logins,omitempty"`
+	LastFailedAt string `dynamodbav:"last_failed_at,omitempty"`
+}
+
+// volatile are the attributes a versioned update of the user leaves alone:
+// activity and the sign-in failure count are written by atomic updates of
+// their own and must never be overwritten by a read-modify-write.
+var volatile = map[string]bool{"pk": true, "sk": true, "last_seen_at": true, "failed_logins": true, "last_failed_at": true}
+
+func toUserItem(u *users.User) userItem {
+	k := userKey(u.ID)
+	sk := sortKey(u.CreatedAt, u.ID)
+	it := userItem{
+		PK: k.pk, SK: k.sk,
+		GSI1PK: gsiUsers, GSI1SK: sk,
+		GSI2PK: gsiUsersBy("STATUS", string(u.Status)), GSI2SK: sk,
+		GSI3PK: gsiUsersBy("ROLE", string(u.Role)), GSI3SK: sk,
+		ID: u.ID, Email: u.Email, EmailNorm: users.NormalizeEmail(u.Email),
+		GivenName: u.GivenName, FamilyName: u.FamilyName, DisplayName: u.DisplayName,
+		Role: string(u.Role), TeamID: u.Team(), Status: string(u.Status),
+		CreatedAt: fmtTime(u.CreatedAt), UpdatedAt: fmtTime(u.UpdatedAt),
+		LastLoginAt: fmtTimePtr(u.LastLoginAt), LastSeenAt: fmtTimePtr(u.LastSeenAt), PurgeAfter: fmtTimePtr(u.PurgeAfter),
+		PasswordHash: u.PasswordHash, Version: u.Version, SessionGen: u.SessionGen,
+		FailedLogins: u.FailedLogins,
+	}
+	if u.Username != nil {
+		it.Username = *u.Username
+	}
+	if u.TeamID != nil {
+		it.GSI4PK, it.GSI4SK = gsiUsersBy("TEAM", *u.TeamID), sk
+	}
+	if u.Usage != nil {
+		it.Usage = string(*u.Usage)
+		it.GSI5PK, it.GSI5SK = gsiUsersBy("USAGE", it.Usage), sk
+	}
+	if !u.LastFailedAt.IsZero() {
+		it.LastFailedAt = fmtTime(u.LastFailedAt)
+	}
+	return it
+}
+
+func (it userItem) user() *users.User {
+	u := &users.User{
+		ID: it.ID, Email: it.Email, Username: strPtr(it.Username),
+		GivenName: it.GivenName, FamilyName: it.FamilyName, DisplayName: it.DisplayName,
+		Role: access.Role(it.Role), TeamID: strPtr(it.TeamID), Status: users.Status(it.Status),
+		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt),
+		LastLoginAt: timePtr(it.LastLoginAt), LastSeenAt: timePtr(it.LastSeenAt), PurgeAfter: timePtr(it.PurgeAfter),
+		PasswordHash: it.PasswordHash, Version: it.Version, SessionGen: it.SessionGen,
+		FailedLogins: it.FailedLogins, LastFailedAt: parseTime(it.LastFailedAt),
+	}
+	if it.Usage != "" {
+		usage := users.Usage(it.Usage)
+		u.Usage = &usage
+	}
+	return u
+}
+
+func decodeUser(item map[string]types.AttributeValue) (*users.User, error) {
+	var it userItem
+	if err := unmarshal(item, &it); err != nil {
+		return nil, err
+	}
+	return it.user(), nil
+}
+
+// uniqueItem reserves an email or a username for a user.
+type uniqueItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	UserID string `dynamodbav:"user_id"`
+}
+
+// sessionItem is a session as stored; its key is derived from the token's
+// hash, never the token.
+type sessionItem struct {
+	PK              string `dynamodbav:"pk"`
+	SK              string `dynamodbav:"sk"`
+	GSI1PK          string `dynamodbav:"gsi1pk"`
+	GSI1SK          string `dynamodbav:"gsi1sk"`
+	GSI2PK          string `dynamodbav:"gsi2pk"`
+	GSI2SK          string `dynamodbav:"gsi2sk"`
+	ID              string `dynamodbav:"id"`
+	UserID          string `dynamodbav:"user_id"`
+	UserDisplayName string `dynamodbav:"user_display_name"`
+	IP              string `dynamodbav:"ip"`
+	UserAgent       string `dynamodbav:"user_agent"`
+	Device          string `dynamodbav:"device"`
+	CreatedAt       string `dynamodbav:"created_at"`
+	LastActiveAt    string `dynamodbav:"last_active_at"`
+	ExpiresAt       string `dynamodbav:"expires_at"`
+	Gen             int    `dynamodbav:"gen"`
+	TTL             int64  `dynamodbav:"ttl"`
+}
+
+func toSessionItem(s *auth.Session) sessionItem {
+	k := sessionKey(s.UserID, s.ID)
+	return sessionItem{
+		PK: k.pk, SK: k.sk,
+		GSI1PK: gsiSessions, GSI1SK: sortKey(s.CreatedAt, s.ID),
+		GSI2PK: gsiSessionByID(s.ID), GSI2SK: k.sk,
+		ID: s.ID, UserID: s.UserID, UserDisplayName: s.UserDisplayName,
+		IP: s.IP, UserAgent: s.UserAgent, Device: s.Device,
+		CreatedAt: fmtTime(s.CreatedAt), LastActiveAt: fmtTime(s.LastActiveAt), ExpiresAt: fmtTime(s.ExpiresAt),
+		Gen: s.Gen, TTL: s.ExpiresAt.Unix(),
+	}
+}
+
+func (it sessionItem) session() *auth.Session {
+	return &auth.Session{
+		ID: it.ID, UserID: it.UserID, UserDisplayName: it.UserDisplayName,
+		IP: it.IP, UserAgent: it.UserAgent, Device: it.Device,
+		CreatedAt: parseTime(it.CreatedAt), LastActiveAt: parseTime(it.LastActiveAt), ExpiresAt: parseTime(it.ExpiresAt),
+		Gen: it.Gen,
+	}
+}
+
+// auditItem is an audit event as stored; audit events are written once, with
+// attribute_not_exists, and never updated.
+type auditItem struct {
+	PK         string         `dynamodbav:"pk"`
+	SK         string         `dynamodbav:"sk"`
+	GSI1PK     string         `dynamodbav:"gsi1pk"`
+	GSI1SK     string         `dynamodbav:"gsi1sk"`
+	GSI2PK     string         `dynamodbav:"gsi2pk"`
+	GSI2SK     string         `dynamodbav:"gsi2sk"`
+	GSI3PK     string         `dynamodbav:"gsi3pk"`
+	GSI3SK     string         `dynamodbav:"gsi3sk"`
+	GSI4PK     string         `dynamodbav:"gsi4pk"`
+	GSI4SK     string         `dynamodbav:"gsi4sk"`
+	ID         string         `dynamodbav:"id"`
+	At         string         `dynamodbav:"at"`
+	ActorType  string         `dynamodbav:"actor_type"`
+	ActorID    string         `dynamodbav:"actor_id"`
+	Action     string         `dynamodbav:"action"`
+	TargetType string         `dynamodbav:"target_type"`
+	TargetID   string         `dynamodbav:"target_id"`
+	IP         string         `dynamodbav:"ip"`
+	RequestID  string         `dynamodbav:"request_id"`
+	Details    map[string]any `dynamodbav:"details"`
+}
+
+// putAudit adds the audit event to the transaction.
+func (t *txn) putAudit(ev audit.Event) {
+	k := auditKey(ev.ID)
+	sk := sortKey(ev.At, ev.ID)
+	t.putNew(marshal(auditItem{
+		PK: k.pk, SK: k.sk,
+		GSI1PK: gsiAudit, GSI1SK: sk,
+		GSI2PK: gsiAuditBy("ACTOR", ev.ActorID), GSI2SK: sk,
+		GSI3PK: gsiAuditBy("TARGET", ev.TargetID), GSI3SK: sk,
+		GSI4PK: gsiAuditBy("ACTION", ev.Action), GSI4SK: sk,
+		ID: ev.ID, At: fmtTime(ev.At), ActorType: string(ev.ActorType), ActorID: ev.ActorID,
+		Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID,
+		IP: ev.IP, RequestID: ev.RequestID, Details: ev.Details,
+	}), errDuplicateEvent)
+}
+
+// attemptItem is a sign-in attempt as stored, kept 90 days.
+type attemptItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	GSI1PK    string `dynamodbav:"gsi1pk"`
+	GSI1SK    string `dynamodbav:"gsi1sk"`
+	GSI2PK    string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK    string `dynamodbav:"gsi2sk,omitempty"`
+	ID        string `dynamodbav:"id"`
+	At        string `dynamodbav:"at"`
+	Login     string `dynamodbav:"login"`
+	UserID    string `dynamodbav:"user_id,omitempty"`
+	IP        string `dynamodbav:"ip"`
+	UserAgent string `dynamodbav:"user_agent"`
+	Success   bool   `dynamodbav:"success"`
+	Reason    string `dynamodbav:"reason,omitempty"`
+	TTL       int64  `dynamodbav:"ttl"`
+}
+
+// AttemptRetention is how long sign-in attempts are kept.
+const AttemptRetention = 90 * 24 * time.Hour
+
+func (t *txn) putAttempt(a auth.Attempt) {
+	k := attemptKey(a.ID)
+	sk := sortKey(a.At, a.ID)
+	it := attemptItem{
+		PK: k.pk, SK: k.sk, GSI1PK: gsiAttempts, GSI1SK: sk,
+		ID: a.ID, At: fmtTime(a.At), Login: a.Login, IP: a.IP, UserAgent: a.UserAgent,
+		Success: a.Success, TTL: a.At.Add(AttemptRetention).Unix(),
+	}
+	if a.UserID != nil {
+		it.UserID = *a.UserID
+		it.GSI2PK, it.GSI2SK = gsiAttemptsByUser(*a.UserID), sk
+	}
+	if a.Reason != nil {
+		it.Reason = *a.Reason
+	}
+	t.putNew(marshal(it), errDuplicateEvent)
+}

@@ -1,0 +1,83 @@
+package dynamo
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/usermgmt/ums/pkg/schema"
+)
+
+// This file is the only place that spells a key. The layout:
+//
+//	USER#<id>            PROFILE              the user
+//	USER#<id>            SESSION#<session id> a session (so a user, their
+//	                                          sessions and keys are one query)
+//	EMAIL#<email>        EMAIL                uniqueness of an email
+//	USERNAME#<username>  USERNAME             uniqueness of a username
+//	META                 META                 settings and the summary counters
+//	TEAM#<id>            TEAM                 a team and its member count
+//	TEAMNAME#<name>      TEAMNAME             uniqueness of a team name
+//	AUDIT#<id>           AUDIT                an audit event
+//	ATTEMPT#<id>         ATTEMPT              a sign-in attempt
+//	THROTTLE#<login key> THROTTLE             failures of a login naming no user
+//	RATE#<scope>#<ip>#<window start> RATE      failures from one IP in a window
+//
+// Index partitions (gsi1..gsi5, sort keys "<time>#<id>", newest first with
+// ScanIndexForward false):
+//
+//	gsi1 USERS | SESSIONS | AUDIT | ATTEMPTS      every item of a collection
+//	gsi2 USERS#STATUS#<s> | SESSION#<id> | AUDIT#ACTOR#<id> | ATTEMPTS#USER#<id>
+//	gsi3 USERS#ROLE#<r> | AUDIT#TARGET#<id>
+//	gsi4 USERS#TEAM#<id> | AUDIT#ACTION#<action>
+//	gsi5 USERS#USAGE#<u>
+
+const (
+	skProfile  = "PROFILE"
+	skSession  = "SESSION#"
+	skAPIKey   = "APIKEY#"
+	userPrefix = "USER#"
+)
+
+type key struct{ pk, sk string }
+
+func (k key) av() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{schema.PK: str(k.pk), schema.SK: str(k.sk)}
+}
+
+func userKey(id string) key             { return key{userPrefix + id, skProfile} }
+func sessionKey(userID, sid string) key { return key{userPrefix + userID, skSession + sid} }
+func emailKey(norm string) key          { return key{"EMAIL#" + norm, "EMAIL"} }
+func usernameKey(norm string) key       { return key{"USERNAME#" + norm, "USERNAME"} }
+func metaKey() key                      { return key{"META", "META"} }
+func teamKey(id string) key             { return key{"TEAM#" + id, "TEAM"} }
+func teamNameKey(norm string) key       { return key{"TEAMNAME#" + norm, "TEAMNAME"} }
+func auditKey(id string) key            { return key{"AUDIT#" + id, "AUDIT"} }
+func attemptKey(id string) key          { return key{"ATTEMPT#" + id, "ATTEMPT"} }
+func throttleKey(loginKey string) key   { return key{"THROTTLE#" + loginKey, "THROTTLE"} }
+func rateKey(scope, ip string, window time.Time) key {
+	return key{"RATE#" + scope + "#" + ip + "#" + window.UTC().Format(time.RFC3339), "RATE"}
+}
+
+// Index partitions.
+const (
+	gsiUsers    = "USERS"
+	gsiSessions = "SESSIONS"
+	gsiAudit    = "AUDIT"
+	gsiAttempts = "ATTEMPTS"
+)
+
+func gsiUsersBy(facet, value string) string { return "USERS#" + facet + "#" + value }
+func gsiSessionByID(sid string) string      { return "SESSION#" + sid }
+func gsiAuditBy(facet, value string) string { return "AUDIT#" + facet + "#" + value }
+func gsiAttemptsByUser(id string) string    { return "ATTEMPTS#USER#" + id }
+
+// timeFormat has a fixed width so that times sort as strings.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// sortKey orders an index newest first, ties broken by id.
+func sortKey(t time.Time, id string) string { return fmtTime(t) + "#" + id }
+
+func str(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }

@@ -1,0 +1,141 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/settings"
+	"github.com/usermgmt/ums/pkg/users"
+)
+
+// The META item holds the settings (a map, attribute "settings", versioned by
+// "settings_version") and the summary counters. Keeping them in one item lets
+// one condition compare the seats taken with the licenses, and lets the
+// summary be one read.
+const (
+	attrSettings        = "settings"
+	attrSettingsVersion = "settings_version"
+	cInvited            = "n_invited"
+	cActive             = "n_active"
+	cDeactivated        = "n_deactivated"
+	cInDeletion         = "n_in_deletion"
+	cAnonymized         = "n_anonymized"
+	cActiveRegistered   = "n_active_registered"
+	cActiveConnected    = "n_active_connected"
+	cActiveUsed         = "n_active_used"
+	cActiveAdmins       = "n_active_admins"
+	cSeats              = "n_seats"
+)
+
+var errDuplicateEvent = errors.New("dynamo: an audit event or attempt with this id exists")
+
+// decodeMeta reads settings and counters from the META item (nil: none yet).
+// Settings never saved are the defaults; a setting added to the code after
+// they were saved takes its default.
+func decodeMeta(item map[string]types.AttributeValue) (settings.Settings, int, users.Counts, error) {
+	st := settings.Defaults()
+	if item == nil {
+		return st, 0, users.Counts{}, nil
+	}
+	if av, ok := item[attrSettings]; ok {
+		if err := attributevalue.UnmarshalWithOptions(av, &st, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" }); err != nil {
+			return st, 0, users.Counts{}, fmt.Errorf("dynamo: decode settings: %w", err)
+		}
+	}
+	c := users.Counts{
+		Invited: intAttr(item, cInvited), Active: intAttr(item, cActive), Deactivated: intAttr(item, cDeactivated),
+		InDeletion: intAttr(item, cInDeletion), Anonymized: intAttr(item, cAnonymized),
+		ActiveRegistered: intAttr(item, cActiveRegistered), ActiveConnected: intAttr(item, cActiveConnected),
+		ActiveUsed: intAttr(item, cActiveUsed), ActiveAdmins: intAttr(item, cActiveAdmins),
+	}
+	return st, intAttr(item, attrSettingsVersion), c, nil
+}
+
+// GetSettings returns the settings and their version.
+func (s *Store) GetSettings(ctx context.Context) (settings.Settings, int, error) {
+	item, err := s.get(ctx, metaKey())
+	if err != nil {
+		return settings.Settings{}, 0, err
+	}
+	st, v, _, err := decodeMeta(item)
+	return st, v, err
+}
+
+// GetCounts returns the settings and the counters in one read.
+func (s *Store) GetCounts(ctx context.Context) (settings.Settings, users.Counts, error) {
+	item, err := s.get(ctx, metaKey())
+	if err != nil {
+		return settings.Settings{}, users.Counts{}, err
+	}
+	st, _, c, err := decodeMeta(item)
+	return st, c, err
+}
+
+// SaveSettings replaces the settings if their version is still version.
+func (s *Store) SaveSettings(ctx context.Context, st settings.Settings, version int, ev audit.Event) error {
+	av, err := attributevalue.MarshalWithOptions(st, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	if err != nil {
+		return fmt.Errorf("dynamo: encode settings: %w", err)
+	}
+	e := newExpr()
+	e.set(attrSettings, av).set(attrSettingsVersion, num(version+1))
+	if version == 0 {
+		e.where("attribute_not_exists(" + e.n(attrSettingsVersion) + ")")
+	} else {
+		e.where(e.n(attrSettingsVersion) + " = " + e.v(num(version)))
+	}
+	t := s.txn()
+	t.update(metaKey(), e.build(), failWith(settings.ErrChanged))
+	t.putAudit(ev)
+	return t.run(ctx, s.client)
+}
+
+// applyDelta adds the update of the counters by d to t, with the conditions
+// that keep the invariants: a seat may be taken only while seats are below
+// the licenses (0 = unlimited), and an active admin may be removed only while
+// another remains. Which condition failed is told from the item as it was.
+func (t *txn) applyDelta(d users.Delta) {
+	if d.IsZero() {
+		return
+	}
+	if d.Seats() > 1 || d.ActiveAdmins < -1 {
+		panic("dynamo: one change moves at most one seat and one admin")
+	}
+	e := newExpr()
+	for _, c := range []struct {
+		attr string
+		n    int
+	}{
+		{cInvited, d.Invited}, {cActive, d.Active}, {cDeactivated, d.Deactivated},
+		{cInDeletion, d.InDeletion}, {cAnonymized, d.Anonymized},
+		{cActiveRegistered, d.ActiveRegistered}, {cActiveConnected, d.ActiveConnected},
+		{cActiveUsed, d.ActiveUsed}, {cActiveAdmins, d.ActiveAdmins}, {cSeats, d.Seats()},
+	} {
+		if c.n != 0 {
+			e.add(c.attr, c.n)
+		}
+	}
+	if d.Seats() > 0 {
+		lic, seats := e.n(attrSettings+".license_count"), e.n(cSeats)
+		e.where(fmt.Sprintf("attribute_not_exists(%s) OR %s = %s OR attribute_not_exists(%s) OR %s < %s",
+			lic, lic, e.v(num(0)), seats, seats, lic))
+	}
+	if d.ActiveAdmins < 0 {
+		e.where(e.n(cActiveAdmins) + " > " + e.v(num(1)))
+	}
+	t.update(metaKey(), e.build(), func(old map[string]types.AttributeValue) error {
+		if d.ActiveAdmins < 0 && intAttr(old, cActiveAdmins) <= 1 {
+			return users.ErrLastAdmin
+		}
+		if d.Seats() > 0 {
+			return users.ErrNoSeats
+		}
+		return apperr.ErrInternal
+	})
+}

@@ -1,0 +1,148 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/usermgmt/ums/pkg/apperr"
+)
+
+// onFail turns a failed condition of one transaction item into a domain
+// error; old is the item as it was (ReturnValuesOnConditionCheckFailure).
+type onFail func(old map[string]types.AttributeValue) error
+
+// txn collects the items of one TransactWriteItems and what each failed
+// condition means.
+type txn struct {
+	table string
+	items []types.TransactWriteItem
+	fails []onFail
+}
+
+func (s *Store) txn() *txn { return &txn{table: s.table} }
+
+// failWith is an onFail that always returns err.
+func failWith(err error) onFail { return func(map[string]types.AttributeValue) error { return err } }
+
+// put adds a Put of item under cond (empty for none).
+func (t *txn) put(item map[string]types.AttributeValue, cond string, fail onFail) {
+	p := &types.Put{TableName: aws.String(t.table), Item: item}
+	if cond != "" {
+		p.ConditionExpression = aws.String(cond)
+		p.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	t.items = append(t.items, types.TransactWriteItem{Put: p})
+	t.fails = append(t.fails, fail)
+}
+
+// putNew adds a Put that fails with err if the item exists.
+func (t *txn) putNew(item map[string]types.AttributeValue, err error) {
+	t.put(item, "attribute_not_exists(pk)", failWith(err))
+}
+
+// update adds an Update of k.
+func (t *txn) update(k key, u expr, fail onFail) {
+	up := &types.Update{
+		TableName:                 aws.String(t.table),
+		Key:                       k.av(),
+		UpdateExpression:          aws.String(u.update),
+		ExpressionAttributeNames:  u.names,
+		ExpressionAttributeValues: u.values,
+	}
+	if u.cond != "" {
+		up.ConditionExpression = aws.String(u.cond)
+		up.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	t.items = append(t.items, types.TransactWriteItem{Update: up})
+	t.fails = append(t.fails, fail)
+}
+
+// delete adds a Delete of k under cond.
+func (t *txn) delete(k key, cond string, values map[string]types.AttributeValue, fail onFail) {
+	d := &types.Delete{TableName: aws.String(t.table), Key: k.av()}
+	if cond != "" {
+		d.ConditionExpression = aws.String(cond)
+		d.ExpressionAttributeValues = values
+		d.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	t.items = append(t.items, types.TransactWriteItem{Delete: d})
+	t.fails = append(t.fails, fail)
+}
+
+// conflictRetries bounds retries of a transaction cancelled only because
+// another transaction held one of its items; the store's invariants live in
+// conditions, so retrying is always safe.
+const conflictRetries = 12
+
+// run executes the transaction. A failed condition returns its item's domain
+// error (the first, in item order); conflicts with other transactions are
+// retried with jittered backoff; throttling is unavailable.
+func (t *txn) run(ctx context.Context, c *dynamodb.Client) error {
+	if len(t.items) == 0 {
+		return nil
+	}
+	backoff := 10 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+		if err == nil {
+			return nil
+		}
+		var cancelled *types.TransactionCanceledException
+		if !errors.As(err, &cancelled) {
+			return translate(err)
+		}
+		conflict := false
+		for i, r := range cancelled.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed":
+				if i < len(t.fails) && t.fails[i] != nil {
+					return t.fails[i](r.Item)
+				}
+				return fmt.Errorf("dynamo: unexpected failed condition on item %d: %w", i, err)
+			case "TransactionConflict":
+				conflict = true
+			case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+				return apperr.Unavailable(err, time.Second)
+			}
+		}
+		if !conflict || attempt >= conflictRetries {
+			return translate(err)
+		}
+		d := backoff/2 + rand.N(backoff)
+		select {
+		case <-ctx.Done():
+			return translate(ctx.Err())
+		case <-time.After(d):
+		}
+		backoff = min(backoff*2, 400*time.Millisecond)
+	}
+}
+
+// translate turns SDK errors that are not the domain's into the service's
+// kinds: throttling and timeouts are retryable unavailability; everything
+// else stays internal (the client sees "internal"; the log sees the cause).
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apperr.Unavailable(err, time.Second)
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+			"InternalServerError", "ServiceUnavailable", "TransactionInProgressException", "TransactionCanceledException":
+			return apperr.Unavailable(err, time.Second)
+		}
+	}
+	return fmt.Errorf("dynamo: %w", err)
+}

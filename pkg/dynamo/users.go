@@ -1,0 +1,331 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/users"
+)
+
+// CreateUser writes a new user, its uniqueness items, the counters, the team's
+// member count and the audit event in one transaction.
+func (s *Store) CreateUser(ctx context.Context, u *users.User, ev audit.Event) error {
+	t := s.txn()
+	t.putNew(marshal(toUserItem(u)), fmt.Errorf("dynamo: user %s exists", u.ID))
+	t.putNew(uniqueEmail(u), users.ErrEmailTaken)
+	if u.Username != nil {
+		t.putNew(uniqueUsername(u), users.ErrUsernameTaken)
+	}
+	t.applyDelta(users.DeltaOf(nil, u))
+	if u.TeamID != nil {
+		t.teamMembers(*u.TeamID, +1)
+	}
+	t.putAudit(ev)
+	return t.run(ctx, s.client)
+}
+
+func uniqueEmail(u *users.User) map[string]types.AttributeValue {
+	k := emailKey(users.NormalizeEmail(u.Email))
+	return marshal(uniqueItem{PK: k.pk, SK: k.sk, UserID: u.ID})
+}
+
+func uniqueUsername(u *users.User) map[string]types.AttributeValue {
+	k := usernameKey(users.NormalizeUsername(*u.Username))
+	return marshal(uniqueItem{PK: k.pk, SK: k.sk, UserID: u.ID})
+}
+
+// teamMembers moves a team's member count; the team must exist.
+func (t *txn) teamMembers(teamID string, n int) {
+	e := newExpr()
+	e.add("member_count", n).where("attribute_exists(pk)")
+	t.update(teamKey(teamID), e.build(), failWith(users.ErrTeamNotFound))
+}
+
+// GetUser reads a user, strongly consistent.
+func (s *Store) GetUser(ctx context.Context, id string) (*users.User, error) {
+	item, err := s.get(ctx, userKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if item == nil {
+		return nil, users.ErrNotFound
+	}
+	return decodeUser(item)
+}
+
+// GetUserWithStats reads the user's partition (the user, its sessions and its
+// API keys) in one strongly consistent query and counts what is live.
+func (s *Store) GetUserWithStats(ctx context.Context, id string, now time.Time, idle time.Duration) (*users.User, error) {
+	var u *users.User
+	var sessions []sessionItem
+	var keys []apiKeyStat
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userKey(id).pk)},
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, translate(err)
+		}
+		for _, item := range out.Items {
+			switch sk := stringAttr(item, "sk"); {
+			case sk == skProfile:
+				if u, err = decodeUser(item); err != nil {
+					return nil, err
+				}
+			case strings.HasPrefix(sk, skSession):
+				var it sessionItem
+				if err := unmarshal(item, &it); err != nil {
+					return nil, err
+				}
+				sessions = append(sessions, it)
+			case strings.HasPrefix(sk, skAPIKey):
+				var k apiKeyStat
+				if err := unmarshal(item, &k); err != nil {
+					return nil, err
+				}
+				keys = append(keys, k)
+			}
+		}
+	}
+	if u == nil {
+		return nil, users.ErrNotFound
+	}
+	u.Stats = &users.Stats{}
+	for _, it := range sessions {
+		if it.Gen == u.SessionGen && it.session().Active(now, idle) {
+			u.Stats.ActiveSessions++
+		}
+	}
+	for _, k := range keys {
+		if k.ExpiresAt == "" || now.Before(parseTime(k.ExpiresAt)) {
+			u.Stats.APIKeys++
+		}
+	}
+	return u, nil
+}
+
+// apiKeyStat is what the stats need of a personal API key.
+type apiKeyStat struct {
+	ExpiresAt string `dynamodbav:"expires_at"`
+}
+
+// UpdateUser writes after over before in one transaction with everything the
+// change implies.
+func (s *Store) UpdateUser(ctx context.Context, before, after *users.User, ev audit.Event) error {
+	t := s.txn()
+	t.updateUser(before, after, false)
+	t.userSideEffects(before, after)
+	t.putAudit(ev)
+	return t.run(ctx, s.client)
+}
+
+// updateUser adds the versioned update of the user: every attribute of after
+// except the volatile ones is set (or removed when empty), on condition that
+// the stored version is before's. With resetFailures it also requires the
+// failure count to be before's and clears it: a sign-in succeeds only if no
+// other attempt was counted since it read the user.
+func (t *txn) updateUser(before, after *users.User, resetFailures bool) {
+	item := marshal(toUserItem(after))
+	e := newExpr()
+	for _, name := range userAttributes {
+		if volatile[name] {
+			continue
+		}
+		if av, ok := item[name]; ok {
+			e.set(name, av)
+		} else {
+			e.remove(name)
+		}
+	}
+	e.where(e.n("version") + " = " + e.v(num(before.Version)))
+	if resetFailures {
+		fl := e.n("failed_logins")
+		if before.FailedLogins == 0 {
+			e.where(fmt.Sprintf("attribute_not_exists(%s) OR %s = %s", fl, fl, e.v(num(0))))
+		} else {
+			e.where(fl + " = " + e.v(num(before.FailedLogins)))
+		}
+		e.remove("failed_logins").remove("last_failed_at")
+	}
+	t.update(userKey(after.ID), e.build(), failWith(users.ErrChanged))
+}
+
+// userAttributes lists every attribute of userItem, from its tags.
+var userAttributes = func() []string {
+	var names []string
+	for name := range marshal(userItem{
+		GSI4PK: "x", GSI4SK: "x", GSI5PK: "x", GSI5SK: "x", Username: "x", TeamID: "x", Usage: "x",
+		LastLoginAt: "x", PurgeAfter: "x", PasswordHash: "x", LastSeenAt: "x", FailedLogins: 1, LastFailedAt: "x",
+	}) {
+		names = append(names, name)
+	}
+	return names
+}()
+
+// userSideEffects adds what a change of the user implies beyond its item:
+// uniqueness items moved, counters, team member counts.
+func (t *txn) userSideEffects(before, after *users.User) {
+	if oldN, newN := users.NormalizeEmail(before.Email), users.NormalizeEmail(after.Email); oldN != newN {
+		t.deleteUnique(emailKey(oldN), before.ID)
+		t.putNew(uniqueEmail(after), users.ErrEmailTaken)
+	}
+	oldU, newU := "", ""
+	if before.Username != nil {
+		oldU = users.NormalizeUsername(*before.Username)
+	}
+	if after.Username != nil {
+		newU = users.NormalizeUsername(*after.Username)
+	}
+	if oldU != newU {
+		if oldU != "" {
+			t.deleteUnique(usernameKey(oldU), before.ID)
+		}
+		if newU != "" {
+			t.putNew(uniqueUsername(after), users.ErrUsernameTaken)
+		}
+	}
+	t.applyDelta(users.DeltaOf(before, after))
+	if before.Team() != after.Team() {
+		if before.TeamID != nil {
+			t.teamMembers(*before.TeamID, -1)
+		}
+		if after.TeamID != nil {
+			t.teamMembers(*after.TeamID, +1)
+		}
+	}
+}
+
+// deleteUnique releases a uniqueness item the user holds.
+func (t *txn) deleteUnique(k key, userID string) {
+	t.delete(k, "user_id = :u", map[string]types.AttributeValue{":u": str(userID)}, failWith(users.ErrChanged))
+}
+
+// cursor is a position in a list: the index sort key and the item's id. The
+// partition is never in it, but always rebuilt from the query, so a forged
+// cursor can only move within what the caller may list anyway.
+type cursor struct {
+	SK string `json:"s"`
+	ID string `json:"i"`
+}
+
+func encodeCursor(c cursor) *string {
+	b, _ := json.Marshal(c)
+	s := base64.RawURLEncoding.EncodeToString(b)
+	return &s
+}
+
+func decodeCursor(s string, idPrefix string) (cursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(b, &c) != nil || !ids.Valid(idPrefix, c.ID) || len(c.SK) > 100 {
+		return cursor{}, false
+	}
+	return c, true
+}
+
+// maxListQueries bounds the queries one page may take when filters drop items.
+const maxListQueries = 5
+
+// ListUsers queries the index of the most selective filter, newest first,
+// and applies the other filters to what it reads. The first page of an
+// unfiltered or single-filter list is one query.
+func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, error) {
+	index, partition := "gsi1", gsiUsers
+	filters := map[string]string{}
+	facets := []struct{ index, facet, attr, value string }{
+		{"gsi4", "TEAM", "team_id", q.TeamID},
+		{"gsi3", "ROLE", "role", string(q.Role)},
+		{"gsi2", "STATUS", "status", string(q.Status)},
+		{"gsi5", "USAGE", "usage", string(q.Usage)},
+	}
+	chosen := false
+	for _, f := range facets {
+		if f.value == "" {
+			continue
+		}
+		if !chosen {
+			index, partition, chosen = f.index, gsiUsersBy(f.facet, f.value), true
+			continue
+		}
+		filters[f.attr] = f.value
+	}
+	pkAttr, skAttr := index+"pk", index+"sk"
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    aws.String("#p = :p"),
+		ExpressionAttributeNames:  map[string]string{"#p": pkAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(partition)},
+		ScanIndexForward:          aws.Bool(false),
+	}
+	var conds []string
+	for attr, value := range filters {
+		in.ExpressionAttributeNames["#f_"+attr] = attr
+		in.ExpressionAttributeValues[":f_"+attr] = str(value)
+		conds = append(conds, "#f_"+attr+" = :f_"+attr)
+	}
+	if len(conds) > 0 {
+		in.FilterExpression = aws.String(strings.Join(conds, " AND "))
+	}
+	if q.Cursor != "" {
+		c, ok := decodeCursor(q.Cursor, "usr")
+		if !ok {
+			return users.Page{}, users.ErrBadCursor
+		}
+		k := userKey(c.ID)
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			pkAttr: str(partition), skAttr: str(c.SK), "pk": str(k.pk), "sk": str(k.sk),
+		}
+	}
+	page := users.Page{Items: []*users.User{}}
+	var items []userItem
+	for i := 0; i < maxListQueries; i++ {
+		// One more than the page, so that a full page knows whether more follow.
+		in.Limit = aws.Int32(int32(q.Limit + 1 - len(items)))
+		if len(filters) > 0 {
+			in.Limit = aws.Int32(int32(max(q.Limit+1-len(items), 4*q.Limit)))
+		}
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return users.Page{}, translate(err)
+		}
+		for _, item := range out.Items {
+			var it userItem
+			if err := unmarshal(item, &it); err != nil {
+				return users.Page{}, err
+			}
+			items = append(items, it)
+		}
+		if len(items) > q.Limit {
+			items = items[:q.Limit]
+			last := items[len(items)-1]
+			page.NextCursor = encodeCursor(cursor{SK: last.GSI1SK, ID: last.ID})
+			break
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+		if i == maxListQueries-1 {
+			page.NextCursor = encodeCursor(cursor{SK: stringAttr(out.LastEvaluatedKey, skAttr), ID: strings.TrimPrefix(stringAttr(out.LastEvaluatedKey, "pk"), userPrefix)})
+		}
+	}
+	for _, it := range items {
+		page.Items = append(page.Items, it.user())
+	}
+	return page, nil
+}

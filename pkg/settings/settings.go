@@ -1,0 +1,206 @@
+package settings
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/opt"
+	"github.com/usermgmt/ums/pkg/passwords"
+)
+
+// Settings are the service-wide settings.
+type Settings struct {
+	AllowRegistration       bool `json:"allow_registration"`
+	LicenseCount            int  `json:"license_count"`
+	InvitationTTLHours      int  `json:"invitation_ttl_hours"`
+	PasswordResetTTLMinutes int  `json:"password_reset_ttl_minutes"`
+	DeletionGraceDays       int  `json:"deletion_grace_days"`
+	SessionTTLHours         int  `json:"session_ttl_hours"`
+	SessionIdleHours        int  `json:"session_idle_hours"`
+	PasswordMinLength       int  `json:"password_min_length"`
+}
+
+// Defaults are the settings of a new installation.
+func Defaults() Settings {
+	return Settings{
+		InvitationTTLHours:      168,
+		PasswordResetTTLMinutes: 60,
+		DeletionGraceDays:       30,
+		SessionTTLHours:         720,
+		SessionIdleHours:        168,
+		PasswordMinLength:       8,
+	}
+}
+
+// Patch is a change to some settings; absent fields stay as they are.
+type Patch struct {
+	AllowRegistration       opt.Field[bool] `json:"allow_registration"`
+	LicenseCount            opt.Field[int]  `json:"license_count"`
+	InvitationTTLHours      opt.Field[int]  `json:"invitation_ttl_hours"`
+	PasswordResetTTLMinutes opt.Field[int]  `json:"password_reset_ttl_minutes"`
+	DeletionGraceDays       opt.Field[int]  `json:"deletion_grace_days"`
+	SessionTTLHours         opt.Field[int]  `json:"session_ttl_hours"`
+	SessionIdleHours        opt.Field[int]  `json:"session_idle_hours"`
+	PasswordMinLength       opt.Field[int]  `json:"password_min_length"`
+}
+
+// bounds of each integer setting, inclusive.
+var bounds = map[string][2]int{
+	"license_count":              {0, 1_000_000},
+	"invitation_ttl_hours":       {1, 24 * 90},
+	"password_reset_ttl_minutes": {5, 24 * 60},
+	"deletion_grace_days":        {1, 365},
+	"session_ttl_hours":          {1, 24 * 365},
+	"session_idle_hours":         {1, 24 * 365},
+	"password_min_length":        {passwords.MinLengthFloor, passwords.MinLengthCeiling},
+}
+
+// Apply returns s with the patch applied, or a validation error naming every
+// bad field; s itself is not changed. It also returns the names of the
+// settings whose value changed.
+func (p Patch) Apply(s Settings) (Settings, []string, error) {
+	var bad apperr.Fields
+	var changed []string
+	intField := func(name string, f opt.Field[int], dst *int) {
+		if !f.Set {
+			return
+		}
+		b := bounds[name]
+		switch {
+		case f.Null:
+			bad.Add(name, "must not be null")
+		case f.Value < b[0] || f.Value > b[1]:
+			bad.Add(name, fmt.Sprintf("must be between %d and %d", b[0], b[1]))
+		case f.Value != *dst:
+			*dst = f.Value
+			changed = append(changed, name)
+		}
+	}
+	if f := p.AllowRegistration; f.Set {
+		switch {
+		case f.Null:
+			bad.Add("allow_registration", "must not be null")
+		case f.Value != s.AllowRegistration:
+			s.AllowRegistration = f.Value
+			changed = append(changed, "allow_registration")
+		}
+	}
+	intField("license_count", p.LicenseCount, &s.LicenseCount)
+	intField("invitation_ttl_hours", p.InvitationTTLHours, &s.InvitationTTLHours)
+	intField("password_reset_ttl_minutes", p.PasswordResetTTLMinutes, &s.PasswordResetTTLMinutes)
+	intField("deletion_grace_days", p.DeletionGraceDays, &s.DeletionGraceDays)
+	intField("session_ttl_hours", p.SessionTTLHours, &s.SessionTTLHours)
+	intField("session_idle_hours", p.SessionIdleHours, &s.SessionIdleHours)
+	intField("password_min_length", p.PasswordMinLength, &s.PasswordMinLength)
+	if len(bad) == 0 && s.SessionIdleHours > s.SessionTTLHours {
+		bad.Add("session_idle_hours", "must not exceed session_ttl_hours")
+	}
+	if err := bad.Err(); err != nil {
+		return Settings{}, nil, err
+	}
+	return s, changed, nil
+}
+
+// Store is what the settings service needs from storage.
+type Store interface {
+	// GetSettings returns the stored settings, or Defaults when none were saved.
+	GetSettings(ctx context.Context) (Settings, int, error)
+	// SaveSettings replaces the settings if their version is still version,
+	// with the audit event in the same transaction; ErrChanged otherwise.
+	SaveSettings(ctx context.Context, s Settings, version int, ev audit.Event) error
+}
+
+// ErrChanged reports a concurrent change of the settings; the service retries.
+var ErrChanged = apperr.Conflict("settings_changed", "The settings changed meanwhile; retry.")
+
+// Service reads and changes settings.
+type Service struct{ store Store }
+
+// NewService returns a Service over store.
+func NewService(store Store) *Service { return &Service{store: store} }
+
+func requireAdmin(ctx context.Context) error {
+	if a, ok := access.ActorFrom(ctx); !ok || a.Role != access.Admin {
+		return apperr.ErrForbidden
+	}
+	return nil
+}
+
+// Get returns the settings. Errors: forbidden.
+func (s *Service) Get(ctx context.Context) (Settings, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return Settings{}, err
+	}
+	cur, _, err := s.store.GetSettings(ctx)
+	return cur, err
+}
+
+// Update applies p and returns the new settings. A patch that changes nothing
+// writes nothing (and no audit event). Errors: forbidden, validation_failed.
+func (s *Service) Update(ctx context.Context, p Patch) (Settings, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return Settings{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		cur, version, err := s.store.GetSettings(ctx)
+		if err != nil {
+			return Settings{}, err
+		}
+		next, changed, err := p.Apply(cur)
+		if err != nil || len(changed) == 0 {
+			return cur, err
+		}
+		details := map[string]any{}
+		for _, name := range changed {
+			details[name] = map[string]any{"from": field(cur, name), "to": field(next, name)}
+		}
+		ev := audit.New(ctx, "settings.updated", "settings", "settings", details)
+		err = s.store.SaveSettings(ctx, next, version, ev)
+		if err == nil {
+			return next, nil
+		}
+		if err != ErrChanged || attempt >= 3 {
+			return Settings{}, fmt.Errorf("update settings: %w", err)
+		}
+	}
+}
+
+// field returns a setting's value by its JSON name, for audit details.
+func field(s Settings, name string) any {
+	switch name {
+	case "allow_registration":
+		return s.AllowRegistration
+	case "license_count":
+		return s.LicenseCount
+	case "invitation_ttl_hours":
+		return s.InvitationTTLHours
+	case "password_reset_ttl_minutes":
+		return s.PasswordResetTTLMinutes
+	case "deletion_grace_days":
+		return s.DeletionGraceDays
+	case "session_ttl_hours":
+		return s.SessionTTLHours
+	case "session_idle_hours":
+		return s.SessionIdleHours
+	case "password_min_length":
+		return s.PasswordMinLength
+	}
+	return nil
+}
+
+type snapshotKey struct{}
+
+// WithSnapshot returns ctx carrying the settings read while authenticating the
+// request, so that services need not read them again.
+func WithSnapshot(ctx context.Context, s Settings) context.Context {
+	return context.WithValue(ctx, snapshotKey{}, s)
+}
+
+// FromContext returns the settings carried by ctx, if any.
+func FromContext(ctx context.Context) (Settings, bool) {
+	s, ok := ctx.Value(snapshotKey{}).(Settings)
+	return s, ok
+}

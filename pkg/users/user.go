@@ -1,0 +1,123 @@
+package users
+
+import (
+	"time"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
+)
+
+// Status is where a user is in their life cycle.
+type Status string
+
+const (
+	StatusInvited     Status = "invited"
+	StatusActive      Status = "active"
+	StatusDeactivated Status = "deactivated"
+	StatusInDeletion  Status = "in_deletion"
+	StatusAnonymized  Status = "anonymized"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusInvited, StatusActive, StatusDeactivated, StatusInDeletion, StatusAnonymized:
+		return true
+	}
+	return false
+}
+
+// Usage is how far an active user has come: registered (never signed in),
+// connected (signed in), used (the product reported use).
+type Usage string
+
+const (
+	UsageRegistered Usage = "registered"
+	UsageConnected  Usage = "connected"
+	UsageUsed       Usage = "used"
+)
+
+// Valid reports whether u is a known usage.
+func (u Usage) Valid() bool { return u == UsageRegistered || u == UsageConnected || u == UsageUsed }
+
+// User is an account. Secrets and bookkeeping are not serialized.
+type User struct {
+	ID          string      `json:"id"`
+	Email       string      `json:"email"`
+	Username    *string     `json:"username"`
+	GivenName   string      `json:"given_name"`
+	FamilyName  string      `json:"family_name"`
+	DisplayName string      `json:"display_name"`
+	Role        access.Role `json:"role"`
+	TeamID      *string     `json:"team_id"`
+	Status      Status      `json:"status"`
+	Usage       *Usage      `json:"usage"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	LastLoginAt *time.Time  `json:"last_login_at"`
+	LastSeenAt  *time.Time  `json:"last_seen_at"`
+	PurgeAfter  *time.Time  `json:"purge_after"`
+	// Stats is filled by the routes that promise it (GET /me, GET /users/{id}).
+	Stats *Stats `json:"stats,omitempty"`
+
+	// PasswordHash is the argon2id hash; empty while invited.
+	PasswordHash string `json:"-"`
+	// Version increases with every change and guards against lost updates.
+	Version int `json:"-"`
+	// SessionGen is bumped to end every session of the user at once: a
+	// session is valid only while it carries the user's current generation.
+	SessionGen int `json:"-"`
+	// FailedLogins counts consecutive failed sign-ins; LastFailedAt is the
+	// latest. Together they decide the throttle (see auth).
+	FailedLogins int       `json:"-"`
+	LastFailedAt time.Time `json:"-"`
+}
+
+// Stats are counts about a user, exact at read time.
+type Stats struct {
+	ActiveSessions int `json:"active_sessions"`
+	APIKeys        int `json:"api_keys"`
+}
+
+// Team returns the team id, or "" when the user has none.
+func (u *User) Team() string {
+	if u.TeamID == nil {
+		return ""
+	}
+	return *u.TeamID
+}
+
+// Clone returns a deep copy, so an update can be computed beside the original.
+func (u *User) Clone() *User {
+	c := *u
+	c.Username = clonePtr(u.Username)
+	c.TeamID = clonePtr(u.TeamID)
+	c.Usage = clonePtr(u.Usage)
+	c.LastLoginAt = clonePtr(u.LastLoginAt)
+	c.LastSeenAt = clonePtr(u.LastSeenAt)
+	c.PurgeAfter = clonePtr(u.PurgeAfter)
+	c.Stats = nil
+	return &c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// Errors of the users concept.
+var (
+	ErrEmailTaken    = apperr.Conflict("email_taken", "A user with this email already exists.")
+	ErrUsernameTaken = apperr.Conflict("username_taken", "A user with this username already exists.")
+	ErrLastAdmin     = apperr.Conflict("last_admin", "At least one active admin must remain.")
+	ErrNoSeats       = apperr.Conflict("no_seats", "All licenses are in use.")
+	ErrInvalidState  = apperr.Conflict("invalid_state", "The user's status does not allow this.")
+	ErrNotFound      = apperr.NotFound("not_found", "No such user.")
+	ErrTeamNotFound  = apperr.Validation(apperr.FieldError{Field: "team_id", Message: "no such team"})
+	// ErrChanged reports that the user changed between read and write; the
+	// service retries on it, so clients only see it under heavy contention.
+	ErrChanged = apperr.Conflict("conflict", "The user changed meanwhile; retry.")
+)

@@ -1,0 +1,120 @@
+package users
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/usermgmt/ums/pkg/apperr"
+)
+
+// Limits of the user's fields.
+const (
+	maxEmail    = 254
+	maxName     = 100
+	maxDisplay  = 200
+	minUsername = 3
+	maxUsername = 32
+)
+
+// NormalizeEmail returns the form emails are compared in: trimmed, lower case.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// NormalizeUsername returns the form usernames are compared in.
+func NormalizeUsername(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
+
+// CheckEmail returns a message for a bad email address, or "". It accepts the
+// common ASCII form local@domain.tld, at most 254 characters; it refuses
+// anything that could smuggle a header into an email (CR, LF, commas, angle
+// brackets, quotes, spaces).
+func CheckEmail(email string) string {
+	switch {
+	case email == "":
+		return "is required"
+	case len(email) > maxEmail:
+		return "must be at most 254 characters"
+	}
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || strings.Contains(domain, "@") {
+		return "must be an email address"
+	}
+	if local == "" || len(local) > 64 || local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return "must be an email address"
+	}
+	for _, r := range local {
+		if !(r < utf8.RuneSelf && (isAlnum(byte(r)) || strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", r))) {
+			return "must be an email address"
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return "must be an email address with a domain like example.com"
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return "must be an email address"
+		}
+		for i := 0; i < len(l); i++ {
+			if !isAlnum(l[i]) && l[i] != '-' {
+				return "must be an email address"
+			}
+		}
+	}
+	if tld := labels[len(labels)-1]; len(tld) < 2 || strings.IndexFunc(tld, unicode.IsDigit) >= 0 && !strings.HasPrefix(tld, "xn--") {
+		return "must be an email address with a domain like example.com"
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// CheckUsername returns a message for a bad username, or "". Usernames are 3
+// to 32 characters of letters, digits, '.', '_' and '-', starting with a
+// letter or digit; they never contain '@', so a login is unambiguous.
+func CheckUsername(username string) string {
+	if n := len(username); n < minUsername || n > maxUsername {
+		return "must be 3 to 32 characters"
+	}
+	if !isAlnum(username[0]) {
+		return "must start with a letter or digit"
+	}
+	for i := 0; i < len(username); i++ {
+		if c := username[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return "may contain only letters, digits, '.', '_' and '-'"
+		}
+	}
+	return ""
+}
+
+// checkName returns a message for a bad name, or "".
+func checkName(name string, required bool, max int) string {
+	switch {
+	case name == "" && required:
+		return "is required"
+	case utf8.RuneCountInString(name) > max:
+		return "must be at most " + strconv.Itoa(max) + " characters"
+	case !utf8.ValidString(name):
+		return "must be valid UTF-8"
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+// cleanName trims a name and folds runs of white space to one space.
+func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// defaultDisplayName is what display_name shows when none was set.
+func defaultDisplayName(given, family string) string {
+	return strings.TrimSpace(given + " " + family)
+}
+
+// add records msg for field when it is not empty.
+func add(bad *apperr.Fields, field, msg string) {
+	if msg != "" {
+		bad.Add(field, msg)
+	}
+}

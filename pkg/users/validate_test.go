@@ -1,0 +1,64 @@
+package users
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckEmail(t *testing.T) {
+	good := []string{"a@x.co", "jane.doe+tag@example.com", "J_D@sub.example.org", "x@xn--bcher-kva.example", strings.Repeat("a", 64) + "@example.com"}
+	bad := []string{"", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a@b@c.com", "a b@x.com", "a@x.com\r\nBcc: evil@x.com",
+		"a@x.com\nBcc:e@x.com", "<a@x.com>", "\"a\"@x.com", "a,b@x.com", ".a@x.com", "a.@x.com", "a..b@x.com", "a@-x.com", "a@x-.com",
+		"a@x..com", "a@x.c", "a@x.123", strings.Repeat("a", 65) + "@example.com", "a@" + strings.Repeat("b", 250) + ".com", "ä@x.com", "a@x.com "}
+	for _, e := range good {
+		if msg := CheckEmail(e); msg != "" {
+			t.Errorf("CheckEmail(%q) = %q, want ok", e, msg)
+		}
+	}
+	for _, e := range bad {
+		if CheckEmail(e) == "" {
+			t.Errorf("CheckEmail(%q) accepted it", e)
+		}
+	}
+}
+
+// FuzzCheckEmail proves that nothing accepted can inject a header or exceed
+// the limits, whatever the input.
+func FuzzCheckEmail(f *testing.F) {
+	for _, s := range []string{"a@x.com", "a@x.com\r\nBcc: e@x.com", "<a@x.com>", "a@b.c\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if CheckEmail(s) != "" {
+			return
+		}
+		if len(s) > 254 || strings.ContainsAny(s, "\r\n\t <>,;:\"()[]\\\x00") || strings.Count(s, "@") != 1 {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}
+
+func TestCheckUsername(t *testing.T) {
+	for _, u := range []string{"abc", "jane.doe", "j_d-99", strings.Repeat("a", 32)} {
+		if msg := CheckUsername(u); msg != "" {
+			t.Errorf("CheckUsername(%q) = %q", u, msg)
+		}
+	}
+	for _, u := range []string{"", "ab", strings.Repeat("a", 33), "_abc", "a@b", "a b", "jäne", "a#b"} {
+		if CheckUsername(u) == "" {
+			t.Errorf("CheckUsername(%q) accepted it", u)
+		}
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	if checkName("", true, maxName) == "" || checkName("a\x07b", true, maxName) == "" || checkName(strings.Repeat("é", 101), true, maxName) == "" {
+		t.Fatal("a bad name passed")
+	}
+	if msg := checkName("Zoë Ångström-Ó'Brien", true, maxName); msg != "" {
+		t.Fatal(msg)
+	}
+	if got := cleanName("  Jane \t  Mary  "); got != "Jane Mary" {
+		t.Fatalf("cleanName = %q", got)
+	}
+}
