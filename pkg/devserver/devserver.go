@@ -8,6 +8,7 @@ import (
 
 	"github.com/usermgmt/ums/pkg/api"
 	"github.com/usermgmt/ums/pkg/app"
+	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/routes"
 )
 
@@ -68,6 +69,7 @@ func (s *server) noRoute(w http.ResponseWriter, r *http.Request) {
 		status, code, detail = http.StatusMethodNotAllowed, "method_not_allowed", "This path does not accept "+r.Method+"."
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 	}
+	w.Header().Set(api.RequestIDHeader, strings.TrimPrefix(ids.New("req"), "req_"))
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -18,7 +18,9 @@ type Team struct {
 }
 
 // NormalizeName is the form team names are unique in: case-insensitive.
-func NormalizeName(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
+func NormalizeName(name string) string {
+	return strings.ToLower(strings.Join(strings.Fields(name), " "))
+}
 
 // ErrNameTaken reports a team name in use.
 var ErrNameTaken = apperr.Conflict("team_name_taken", "A team with this name already exists.")
