@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"log"
 	"log/slog"
 	"net/http"
@@ -30,14 +31,31 @@ type App struct {
 	Now func() time.Time
 }
 
+// Option adjusts how New builds the App.
+type Option func(*options)
+
+type options struct {
+	dynamo []func(*dynamodb.Options)
+}
+
+// WithDynamoDBOptions adjusts the DynamoDB client, e.g. to add middleware
+// that counts round trips (scripts/bench).
+func WithDynamoDBOptions(fn func(*dynamodb.Options)) Option {
+	return func(o *options) { o.dynamo = append(o.dynamo, fn) }
+}
+
 // New builds the App. It makes no network call: clients connect on first use.
-func New(ctx context.Context, cfg config.Config) (*App, error) {
+func New(ctx context.Context, cfg config.Config, opts ...Option) (*App, error) {
+	var o options
+	for _, fn := range opts {
+		fn(&o)
+	}
 	level := slog.LevelInfo
 	if cfg.Debug {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	client, err := dynamo.NewClient(ctx, cfg.Region, cfg.DynamoDBEndpoint)
+	client, err := dynamo.NewClient(ctx, cfg.Region, cfg.DynamoDBEndpoint, o.dynamo...)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
