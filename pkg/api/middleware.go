@@ -46,6 +46,8 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock; nil means time.Now. Tests move it to cross expiries.
 	Now func() time.Time
+	// Idempotency keeps Idempotency-Key records; nil turns the convention off.
+	Idempotency IdempotencyStore
 }
 
 // Wrap gives a route's handler everything every route shares: a request id,
@@ -115,6 +117,8 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 			}
 			ctx = access.WithActor(ctx, a)
 			ctx = settings.WithSnapshot(ctx, st)
+			withIdempotency(o.Idempotency, route.Name, rec, r.WithContext(ctx), h)
+			return
 		}
 		h.ServeHTTP(rec, r.WithContext(ctx))
 	})

@@ -97,7 +97,9 @@ func (a *App) Handler(name string) (http.Handler, error) {
 	if !ok {
 		return nil, fmt.Errorf("app: route %q has no handler", name)
 	}
-	return api.Wrap(route, h(a), api.Options{Auth: a.Auth, Log: a.Log, Timeout: a.Config.RequestTimeout, Now: a.Now}), nil
+	return api.Wrap(route, h(a), api.Options{
+		Auth: a.Auth, Log: a.Log, Timeout: a.Config.RequestTimeout, Now: a.Now, Idempotency: a.Store,
+	}), nil
 }
 
 // MustHandler is a Lambda function's whole main: it reads the configuration

@@ -22,6 +22,7 @@ import (
 //	ATTEMPT#<id>         ATTEMPT              a sign-in attempt
 //	THROTTLE#<login key> THROTTLE             failures of a login naming no user
 //	RATE#<scope>#<ip>#<window start> RATE      failures from one IP in a window
+//	IDEMPOTENCY#<hash>   IDEMPOTENCY          a POST's Idempotency-Key and response
 //
 // Index partitions (gsi1..gsi5, sort keys "<time>#<id>", newest first with
 // ScanIndexForward false):
@@ -54,6 +55,7 @@ func teamKey(id string) key             { return key{"TEAM#" + id, "TEAM"} }
 func teamNameKey(norm string) key       { return key{"TEAMNAME#" + norm, "TEAMNAME"} }
 func auditKey(id string) key            { return key{"AUDIT#" + id, "AUDIT"} }
 func attemptKey(id string) key          { return key{"ATTEMPT#" + id, "ATTEMPT"} }
+func idempotencyKey(k string) key       { return key{"IDEMPOTENCY#" + k, "IDEMPOTENCY"} }
 func throttleKey(loginKey string) key   { return key{"THROTTLE#" + loginKey, "THROTTLE"} }
 func rateKey(scope, ip string, window time.Time) key {
 	return key{"RATE#" + scope + "#" + ip + "#" + window.UTC().Format(time.RFC3339), "RATE"}

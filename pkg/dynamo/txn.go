@@ -89,6 +89,7 @@ func (t *txn) run(ctx context.Context, c *dynamodb.Client) error {
 	if len(t.items) == 0 {
 		return nil
 	}
+	t.claim(ctx)
 	backoff := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})

@@ -1,0 +1,145 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/idempotency"
+)
+
+// IdempotencyStore keeps Idempotency-Key records.
+type IdempotencyStore interface {
+	GetIdempotency(ctx context.Context, key string) (*idempotency.Record, error)
+	SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte) error
+}
+
+// IdempotencyHeader is the request header of the convention.
+const IdempotencyHeader = "Idempotency-Key"
+
+// replayedHeader marks a replayed response.
+const replayedHeader = "Idempotent-Replayed"
+
+// withIdempotency serves a signed-in POST that carries an Idempotency-Key:
+// the same key and body within 24 hours get the first response and apply
+// nothing twice; the same key with another body gets idempotency_conflict.
+// Public routes never store responses: theirs carry tokens.
+func withIdempotency(store IdempotencyStore, route string, w http.ResponseWriter, r *http.Request, next http.Handler) {
+	key := r.Header.Get(IdempotencyHeader)
+	if key == "" || r.Method != http.MethodPost || store == nil {
+		next.ServeHTTP(w, r)
+		return
+	}
+	if len(key) > 255 || !printable(key) {
+		writeError(w, r, apperr.Validation(apperr.FieldError{Field: IdempotencyHeader, Message: "must be 1 to 255 printable ASCII characters"}))
+		return
+	}
+	a, _ := access.ActorFrom(r.Context())
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	scope := sha256.Sum256([]byte(a.ID + "\x00" + route + "\x00" + key))
+	claim := &idempotency.Claim{Key: hex.EncodeToString(scope[:]), BodyHash: hex.EncodeToString(sum[:]), At: access.RequestFrom(r.Context()).Now}
+
+	if done, err := replay(store, w, r, claim); done || err != nil {
+		if err != nil {
+			writeError(w, r, err)
+		}
+		return
+	}
+	buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+	next.ServeHTTP(buf, r.WithContext(idempotency.WithClaim(r.Context(), claim)))
+	if buf.status == http.StatusConflict && buf.problemCode() == idempotency.ErrInFlight.Code {
+		// A racing request with this key committed first: answer as it did.
+		if done, err := replay(store, w, r, claim); done || err != nil {
+			if err != nil {
+				writeError(w, r, err)
+			}
+			return
+		}
+	}
+	if buf.status < 300 {
+		stored := http.Header{}
+		for _, h := range []string{"Content-Type", "Location"} {
+			if v := buf.header.Get(h); v != "" {
+				stored.Set(h, v)
+			}
+		}
+		if err := store.SaveIdempotency(r.Context(), claim, buf.status, stored, buf.body.Bytes()); err != nil && !errors.Is(err, idempotency.ErrInFlight) {
+			// The change is applied; only its replay is lost. Say so in the
+			// log and still answer the client truthfully.
+			loggerFrom(r.Context()).Error("idempotency: response not saved", "error", err.Error())
+		}
+	}
+	buf.flush(w)
+}
+
+// replay answers from the key's record, if there is one.
+func replay(store IdempotencyStore, w http.ResponseWriter, r *http.Request, c *idempotency.Claim) (bool, error) {
+	rec, err := store.GetIdempotency(r.Context(), c.Key)
+	switch {
+	case err != nil:
+		return false, err
+	case rec == nil:
+		return false, nil
+	case rec.BodyHash != c.BodyHash:
+		return false, idempotency.ErrConflict
+	case !rec.Done:
+		return false, idempotency.ErrInFlight
+	}
+	for k, v := range rec.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Set(replayedHeader, "true")
+	w.WriteHeader(rec.Status)
+	_, _ = w.Write(rec.Body)
+	return true, nil
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// bufferedWriter holds a response until it is known whether to keep it.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(status int) { b.status = status }
+
+// problemCode returns the code of a problem details response.
+func (b *bufferedWriter) problemCode() string {
+	var p Problem
+	_ = json.Unmarshal(b.body.Bytes(), &p)
+	return p.Code
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (b *bufferedWriter) flush(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}

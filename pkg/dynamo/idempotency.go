@@ -1,0 +1,79 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/usermgmt/ums/pkg/idempotency"
+)
+
+type idempotencyItem struct {
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	BodyHash string `dynamodbav:"body_hash"`
+	Done     bool   `dynamodbav:"done"`
+	Status   int    `dynamodbav:"status,omitempty"`
+	Header   string `dynamodbav:"header,omitempty"`
+	Body     []byte `dynamodbav:"body,omitempty"`
+	TTL      int64  `dynamodbav:"ttl"`
+}
+
+// GetIdempotency returns the record of a key, or nil.
+func (s *Store) GetIdempotency(ctx context.Context, key string) (*idempotency.Record, error) {
+	item, err := s.get(ctx, idempotencyKey(key))
+	if err != nil || item == nil {
+		return nil, err
+	}
+	var it idempotencyItem
+	if err := unmarshal(item, &it); err != nil {
+		return nil, err
+	}
+	rec := &idempotency.Record{BodyHash: it.BodyHash, Done: it.Done, Status: it.Status, Body: it.Body, Header: http.Header{}}
+	if it.Header != "" {
+		_ = json.Unmarshal([]byte(it.Header), &rec.Header)
+	}
+	return rec, nil
+}
+
+// SaveIdempotency attaches the response to a key: to the record the request's
+// transaction wrote, or, for a request that changed nothing, a new one.
+func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte) error {
+	h, _ := json.Marshal(header)
+	t := s.txn()
+	if c.Taken() {
+		e := newExpr()
+		e.set("done", &types.AttributeValueMemberBOOL{Value: true}).set("status", num(status)).
+			set("header", str(string(h))).set("body", &types.AttributeValueMemberB{Value: body}).
+			where("attribute_exists(pk)")
+		t.update(idempotencyKey(c.Key), e.build(), failWith(idempotency.ErrInFlight))
+	} else {
+		k := idempotencyKey(c.Key)
+		t.putNew(marshal(idempotencyItem{
+			PK: k.pk, SK: k.sk, BodyHash: c.BodyHash, Done: true, Status: status, Header: string(h), Body: body,
+			TTL: c.At.Add(idempotency.TTL).Unix(),
+		}), idempotency.ErrInFlight)
+	}
+	return t.run(ctx, s.client)
+}
+
+// claim adds the request's idempotency record to its first transaction, so
+// the change and the key commit together or not at all. It goes first: when
+// a racing retry committed the same change, the key's failed condition is the
+// one reported (and the retry gets the first response), not the conditions
+// of the change itself (email_taken, ...).
+func (t *txn) claim(ctx context.Context) {
+	c := idempotency.ClaimFrom(ctx)
+	if c == nil || !c.Take() {
+		return
+	}
+	k := idempotencyKey(c.Key)
+	t.putNew(marshal(idempotencyItem{
+		PK: k.pk, SK: k.sk, BodyHash: c.BodyHash, TTL: c.At.Add(idempotency.TTL).Unix(),
+	}), idempotency.ErrInFlight)
+	last := len(t.items) - 1
+	t.items = append([]types.TransactWriteItem{t.items[last]}, t.items[:last]...)
+	t.fails = append([]onFail{t.fails[last]}, t.fails[:last]...)
+}
