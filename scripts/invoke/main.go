@@ -1,0 +1,210 @@
+// Command invoke runs one function's real bootstrap binary once, against the
+// local stack that `make run` started:
+//
+//	go run ./scripts/invoke -fn get-me -event events/get-me.json
+//
+// It builds ./functions/<fn> for the host into .build/host/<fn> (the tags and
+// flags of the Lambda build), serves it a local Lambda Runtime API
+// (pkg/runtimeapi), gives it the environment the CDK stack would, pointed at
+// the local stack, invokes it with the event and prints the response JSON on
+// stdout. The function's own log lines go to stderr. It exits non-zero if the
+// invocation failed: an error the function reported, a crash, a timeout. An
+// API error response (a 4xx or 5xx proxy response) is a successful invocation.
+//
+// The local stack's ports come from DYNAMODB_PORT (8000), SES_PORT (8005) and
+// PORT (3000, the dev server, for links in emails), as for `make run`;
+// TABLE_NAME defaults to the local stack's table. EMAIL_FROM, CORS_ORIGINS and
+// LOG_LEVEL are passed through when set.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/routes"
+	"github.com/usermgmt/ums/pkg/runtimeapi"
+	"github.com/usermgmt/ums/pkg/schema"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "invoke:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	fn := flag.String("fn", "", "the function to invoke: one of routes.Functions()")
+	eventPath := flag.String("event", "", "the event file (default events/<fn>.json)")
+	timeout := flag.Duration("timeout", 30*time.Second, "the function's timeout, as in AWS")
+	flag.Parse()
+	if *fn == "" {
+		return errors.New("-fn is required: one of " + strings.Join(routes.Functions(), ", "))
+	}
+	if !slices.Contains(routes.Functions(), *fn) {
+		return fmt.Errorf("no function %q: one of %s", *fn, strings.Join(routes.Functions(), ", "))
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if *eventPath == "" {
+		*eventPath = filepath.Join(root, "events", *fn+".json")
+	}
+	event, err := os.ReadFile(*eventPath)
+	if err != nil {
+		return err
+	}
+	if !json.Valid(event) {
+		return fmt.Errorf("%s is not JSON", *eventPath)
+	}
+
+	ddbPort := envOr("DYNAMODB_PORT", "8000")
+	sesPort := envOr("SES_PORT", "8005")
+	webPort := envOr("PORT", "3000")
+	// Checked before building: the build takes a while and would be wasted.
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+ddbPort, time.Second)
+	if err != nil {
+		return fmt.Errorf("nothing listens on 127.0.0.1:%s (DYNAMODB_PORT): start the local stack with make run first", ddbPort)
+	}
+	_ = c.Close()
+
+	bin, err := build(root, *fn)
+	if err != nil {
+		return err
+	}
+
+	srv, err := runtimeapi.New(runtimeapi.WithFunctionName(*fn), runtimeapi.WithTimeout(*timeout))
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	// Only what Lambda and the CDK stack would set: the caller's own
+	// environment (AWS_PROFILE and the like) must not make a function work
+	// here that would fail in AWS.
+	env := []string{
+		"AWS_LAMBDA_RUNTIME_API=" + srv.Addr(),
+		"AWS_LAMBDA_FUNCTION_NAME=" + *fn,
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"TZ=:UTC",
+		config.EnvTableName + "=" + envOr(config.EnvTableName, schema.DefaultTableName),
+		config.EnvRegion + "=" + envOr(config.EnvRegion, "us-east-1"),
+		config.EnvDynamoDBEndpoint + "=http://127.0.0.1:" + ddbPort,
+		config.EnvSESEndpoint + "=http://127.0.0.1:" + sesPort,
+		config.EnvPublicBaseURL + "=http://127.0.0.1:" + webPort,
+		"AWS_ACCESS_KEY_ID=local",
+		"AWS_SECRET_ACCESS_KEY=local",
+	}
+	for _, k := range []string{config.EnvEmailFrom, config.EnvCORSOrigins, config.EnvLogLevel} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	cmd.Stdout = os.Stderr // stdout is for the response alone
+	cmd.Stderr = os.Stderr
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// A function that fails at cold start exits (log.Fatal) rather than
+	// posting an init error; its exit must end the wait.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	exited := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
+		cancel(fmt.Errorf("%s exited before answering: %w", *fn, err))
+		close(exited)
+	}()
+	defer func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}()
+
+	resp, err := srv.Invoke(ctx, event)
+	took := time.Since(began).Round(time.Millisecond)
+	var fe *runtimeapi.FunctionError
+	switch {
+	case errors.As(err, &fe):
+		if len(fe.Payload) > 0 {
+			printJSON(fe.Payload)
+		}
+		return fmt.Errorf("%s failed after %s: %w", *fn, took, err)
+	case err != nil:
+		return err
+	}
+	printJSON(resp)
+	fmt.Fprintf(os.Stderr, "invoke: %s answered in %s (cold start included)\n", *fn, took)
+	return nil
+}
+
+// build compiles the function for the host with the Lambda build's tags and
+// flags, so that what runs here is the code that runs in AWS.
+func build(root, fn string) (string, error) {
+	out := filepath.Join(root, ".build", "host", fn)
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w",
+		"-o", out, "./functions/"+fn)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	cmd.Stdout = os.Stderr
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build ./functions/%s: %w", fn, err)
+	}
+	return out, nil
+}
+
+// printJSON prints b indented, or as it is if it is not JSON.
+func printJSON(b []byte) {
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		out.Reset()
+		out.Write(b)
+	}
+	out.WriteByte('\n')
+	_, _ = os.Stdout.Write(out.Bytes())
+}
+
+func envOr(key, def string) string {
+	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+// moduleRoot walks up from the working directory to go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run it inside the repository: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
