@@ -1,6 +1,7 @@
 package devserver_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -209,4 +210,22 @@ func TestNoSecretInLogs(t *testing.T) {
 			t.Fatalf("the logs contain a secret: %q", s)
 		}
 	}
+}
+
+// Spraying many accounts from one address: each account stays under its own
+// limit, but the address is locked out for the rest of the window, even for a
+// right password; another window lets it try again.
+func TestOneSourceIPIsLimitedAcrossAccounts(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Advance(0) // freeze the clock inside one window
+	for i := range auth.IPFailureLimit {
+		login := map[string]any{"login": fmt.Sprintf("spray%d@example.com", i%10), "password": "spray guess"}
+		e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", login))
+	}
+	r := e.problem(429, "throttled", e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	e.clock.Advance(auth.IPWindow)
+	e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
 }
