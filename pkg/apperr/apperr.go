@@ -83,6 +83,12 @@ func Unavailable(cause error, d time.Duration) *Error {
 	return &Error{Kind: KindUnavailable, Code: "unavailable", Message: "The service is busy; retry shortly.", RetryAfter: d, Err: cause}
 }
 
+// Contended reports a write that lost races to other writers more often than
+// it retries: transient, so the client is told to retry shortly.
+func Contended(what string) *Error {
+	return &Error{Kind: KindUnavailable, Code: "unavailable", Message: what + " changed meanwhile; retry shortly.", RetryAfter: time.Second}
+}
+
 // As returns the *Error in err's chain; an error without one is internal.
 func As(err error) *Error {
 	var e *Error

@@ -420,6 +420,26 @@ func TestSettings(t *testing.T) {
 	}
 }
 
+// Concurrent patches of different settings all land: each re-reads and
+// retries on the settings' version instead of overwriting the others.
+func TestConcurrentSettingsPatchesAllLand(t *testing.T) {
+	e := newEnv(t)
+	fields := []string{"license_count", "invitation_ttl_hours", "deletion_grace_days", "session_ttl_hours", "password_reset_ttl_minutes"}
+	value := func(i int) int { return 200 + i }
+	rs := parallel(len(fields), func(i int) response {
+		return e.do("PATCH", "/settings", e.admin, map[string]any{fields[i]: value(i)})
+	})
+	if got := statuses(rs); got[200] != len(fields) {
+		t.Fatalf("statuses %v", got)
+	}
+	r := e.must(200, e.do("GET", "/settings", e.admin, nil))
+	for i, f := range fields {
+		if r.num(f) != value(i) {
+			t.Errorf("%s = %d, want %d: a concurrent patch was lost", f, r.num(f), value(i))
+		}
+	}
+}
+
 // Rule 8: one change, one event; a refused change, none.
 func TestAuditEventsMatchChanges(t *testing.T) {
 	e := newEnv(t)

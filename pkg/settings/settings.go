@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/usermgmt/ums/pkg/access"
@@ -114,7 +115,7 @@ type Store interface {
 }
 
 // ErrChanged reports a concurrent change of the settings; the service retries.
-var ErrChanged = apperr.Conflict("settings_changed", "The settings changed meanwhile; retry.")
+var ErrChanged = apperr.Contended("The settings")
 
 // Service reads and changes settings.
 type Service struct{ store Store }
@@ -162,7 +163,7 @@ func (s *Service) Update(ctx context.Context, p Patch) (Settings, error) {
 		if err == nil {
 			return next, nil
 		}
-		if err != ErrChanged || attempt >= 3 {
+		if !errors.Is(err, ErrChanged) || attempt >= 3 {
 			return Settings{}, fmt.Errorf("update settings: %w", err)
 		}
 	}

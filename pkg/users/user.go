@@ -119,5 +119,5 @@ var (
 	ErrTeamNotFound  = apperr.Validation(apperr.FieldError{Field: "team_id", Message: "no such team"})
 	// ErrChanged reports that the user changed between read and write; the
 	// service retries on it, so clients only see it under heavy contention.
-	ErrChanged = apperr.Conflict("conflict", "The user changed meanwhile; retry.")
+	ErrChanged = apperr.Contended("The user")
 )
