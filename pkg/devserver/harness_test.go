@@ -170,6 +170,12 @@ func (r response) num(path ...string) int {
 // (sent as JSON).
 func (e *env) do(method, path, token string, body any) response {
 	e.t.Helper()
+	return e.send(method, path, token, body, nil)
+}
+
+// send is do with extra request headers.
+func (e *env) send(method, path, token string, body any, header http.Header) response {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -190,6 +196,9 @@ func (e *env) do(method, path, token string, body any) response {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0")
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

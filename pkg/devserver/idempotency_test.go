@@ -1,9 +1,6 @@
 package devserver_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,22 +8,7 @@ import (
 
 func (e *env) doKey(method, path, token, key string, body any) response {
 	e.t.Helper()
-	j, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, e.url+path, bytes.NewReader(j))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.body)
-	return out
+	return e.send(method, path, token, body, http.Header{"Idempotency-Key": {key}})
 }
 
 func (e *env) userCount() int {

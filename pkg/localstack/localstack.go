@@ -483,3 +483,22 @@ func (pw *prefixWriter) flush() {
 		_, _ = pw.Write([]byte{'\n'})
 	}
 }
+
+// ModuleRoot walks up from the working directory to go.mod: the repository
+// root, where .tools is. Tools and tests run from anywhere inside it.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run it inside the repository: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

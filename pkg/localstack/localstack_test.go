@@ -19,28 +19,9 @@ import (
 	"github.com/usermgmt/ums/pkg/localstack"
 )
 
-// repoRoot is the module root, where .tools is.
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 func start(tb testing.TB, opts localstack.Options) *localstack.Stack {
 	tb.Helper()
-	opts.Dir = repoRoot(tb)
+	opts.Dir = root(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := localstack.Start(ctx, opts)
@@ -196,7 +177,7 @@ func TestStartRefusesAPortInUse(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 
 	for _, opts := range []localstack.Options{{DynamoDBPort: port}, {SESPort: port}} {
-		opts.Dir = repoRoot(t)
+		opts.Dir = root(t)
 		began := time.Now()
 		s, err := localstack.Start(context.Background(), opts)
 		if err == nil {
@@ -218,4 +199,14 @@ func TestStartWithoutToolsSaysMakeTools(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "make tools") {
 		t.Fatalf("error %v, want one that names `make tools`", err)
 	}
+}
+
+// root is the repository root, where .tools and functions/ are.
+func root(tb testing.TB) string {
+	tb.Helper()
+	dir, err := localstack.ModuleRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }

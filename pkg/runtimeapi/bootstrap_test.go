@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usermgmt/ums/pkg/dynamo/dynamotest"
+	"github.com/usermgmt/ums/pkg/localstack"
 	"github.com/usermgmt/ums/pkg/runtimeapi"
 )
 
@@ -33,17 +34,17 @@ import (
 // is a 401 problem document: that exercises configuration, the DynamoDB
 // client, the authenticator and the error path without seeding anything.
 func TestGetMeIsALambdaFunction(t *testing.T) {
-	root := moduleRoot(t)
+	dir := root(t)
 	for _, f := range []string{"functions/get-me/main.go", "events/get-me.json"} {
-		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("%s is missing: every route has its function and its sample event", f)
 		}
 	}
-	event, err := os.ReadFile(filepath.Join(root, "events", "get-me.json"))
+	event, err := os.ReadFile(filepath.Join(dir, "events", "get-me.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildFunction(t, root, "get-me")
+	bin := buildFunction(t, dir, "get-me")
 	_, table := dynamotest.NewTable(t)
 
 	srv := newServer(t, runtimeapi.WithFunctionName("get-me"), runtimeapi.WithTimeout(10*time.Second))
@@ -114,25 +115,6 @@ func checkUnauthorized(tb testing.TB, resp []byte) {
 	}
 	if err := json.Unmarshal(body, &problem); err != nil || problem.Code != "unauthorized" {
 		tb.Errorf("body %s, want a problem document with code \"unauthorized\" (%v)", body, err)
-	}
-}
-
-// moduleRoot walks up from the test's directory to go.mod.
-func moduleRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
 	}
 }
 
@@ -209,4 +191,14 @@ func startFunction(tb testing.TB, bin string, env []string) *function {
 		}
 	})
 	return f
+}
+
+// root is the repository root, where .tools and functions/ are.
+func root(tb testing.TB) string {
+	tb.Helper()
+	dir, err := localstack.ModuleRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }

@@ -2,7 +2,6 @@ package settings
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/usermgmt/ums/pkg/access"
@@ -10,6 +9,7 @@ import (
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/opt"
 	"github.com/usermgmt/ums/pkg/passwords"
+	"github.com/usermgmt/ums/pkg/retry"
 )
 
 // Settings are the service-wide settings.
@@ -145,28 +145,32 @@ func (s *Service) Update(ctx context.Context, p Patch) (Settings, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return Settings{}, err
 	}
-	for attempt := 0; ; attempt++ {
+	var out Settings
+	err := retry.Optimistic(ctx, ErrChanged, func() error {
 		cur, version, err := s.store.GetSettings(ctx)
 		if err != nil {
-			return Settings{}, err
+			return err
 		}
 		next, changed, err := p.Apply(cur)
 		if err != nil || len(changed) == 0 {
-			return cur, err
+			out = cur
+			return err
 		}
 		details := map[string]any{}
 		for _, name := range changed {
 			details[name] = map[string]any{"from": field(cur, name), "to": field(next, name)}
 		}
 		ev := audit.New(ctx, "settings.updated", "settings", "settings", details)
-		err = s.store.SaveSettings(ctx, next, version, ev)
-		if err == nil {
-			return next, nil
+		if err := s.store.SaveSettings(ctx, next, version, ev); err != nil {
+			return err
 		}
-		if !errors.Is(err, ErrChanged) || attempt >= 3 {
-			return Settings{}, fmt.Errorf("update settings: %w", err)
-		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return Settings{}, fmt.Errorf("update settings: %w", err)
 	}
+	return out, nil
 }
 
 // field returns a setting's value by its JSON name, for audit details.

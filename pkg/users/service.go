@@ -13,6 +13,7 @@ import (
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/opt"
 	"github.com/usermgmt/ums/pkg/passwords"
+	"github.com/usermgmt/ums/pkg/retry"
 	"github.com/usermgmt/ums/pkg/settings"
 )
 
@@ -54,9 +55,6 @@ type Service struct {
 func NewService(store Store) *Service {
 	return &Service{store: store, Params: passwords.DefaultParams}
 }
-
-// maxRetries bounds the re-read-and-retry loop on concurrent changes.
-const maxRetries = 4
 
 func actorOf(ctx context.Context) (access.Actor, error) {
 	a, ok := access.ActorFrom(ctx)
@@ -309,23 +307,19 @@ func (s *Service) UpdateMe(ctx context.Context, p MePatch) (*User, error) {
 // re-reading and re-applying when the user changed in between. It returns
 // the user with stats as the routes show it.
 func (s *Service) update(ctx context.Context, id string, fn func(*User) (*User, []string, error)) (*User, error) {
-	for attempt := 0; ; attempt++ {
+	err := retry.Optimistic(ctx, ErrChanged, func() error {
 		u, err := s.store.GetUser(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		next, changed, err := fn(u)
-		if err != nil {
-			return nil, err
-		}
-		if len(changed) == 0 {
-			return s.withStats(ctx, id)
+		if err != nil || len(changed) == 0 {
+			return err
 		}
 		if u.Status == StatusAnonymized || u.Status == StatusInvited {
-			return nil, ErrInvalidState
+			return ErrInvalidState
 		}
-		now := access.RequestFrom(ctx).Now
-		next.UpdatedAt = now
+		next.UpdatedAt = access.RequestFrom(ctx).Now
 		next.Version = u.Version + 1
 		details := map[string]any{"fields": changed}
 		if next.Role != u.Role {
@@ -338,15 +332,12 @@ func (s *Service) update(ctx context.Context, id string, fn func(*User) (*User, 
 		if len(changed) == 1 && changed[0] == "role" {
 			action = "user.role_changed"
 		}
-		err = s.store.UpdateUser(ctx, u, next, audit.New(ctx, action, "user", id, details))
-		if errors.Is(err, ErrChanged) && attempt < maxRetries {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("update user %s: %w", id, err)
-		}
-		return s.withStats(ctx, id)
+		return s.store.UpdateUser(ctx, u, next, audit.New(ctx, action, "user", id, details))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update user %s: %w", id, err)
 	}
+	return s.withStats(ctx, id)
 }
 
 // apply returns u with p applied and the names of the fields that changed,

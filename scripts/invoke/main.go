@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/localstack"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/runtimeapi"
 	"github.com/usermgmt/ums/pkg/schema"
@@ -57,7 +58,7 @@ func run() error {
 	if !slices.Contains(routes.Functions(), *fn) {
 		return fmt.Errorf("no function %q: one of %s", *fn, strings.Join(routes.Functions(), ", "))
 	}
-	root, err := moduleRoot()
+	root, err := localstack.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -189,22 +190,4 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
-}
-
-// moduleRoot walks up from the working directory to go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run it inside the repository: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -55,7 +54,7 @@ func run() int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	ctx, stopStartSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 
-	root, err := moduleRoot()
+	root, err := localstack.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "withstack:", err)
 		return 1
@@ -107,24 +106,6 @@ func run() int {
 			<-waited
 			return 1
 		}
-	}
-}
-
-// moduleRoot walks up from the working directory to go.mod, where .tools is.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run it inside the repository: no go.mod above the working directory")
-		}
-		dir = parent
 	}
 }
 
