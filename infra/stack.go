@@ -247,7 +247,7 @@ func corsPreflight(origins []string) *awsapigatewayv2.CorsPreflightOptions {
 			awsapigatewayv2.CorsHttpMethod_DELETE,
 		},
 		AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "Idempotency-Key"),
-		ExposeHeaders: jsii.Strings("X-Request-Id"),
+		ExposeHeaders: jsii.Strings("X-Request-Id", "Retry-After", "Location"),
 		MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 	}
 }

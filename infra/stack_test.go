@@ -312,7 +312,7 @@ func TestStack(t *testing.T) {
 			"AllowOrigins":  corsOrigins,
 			"AllowMethods":  []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
 			"AllowHeaders":  []string{"Authorization", "Content-Type", "Idempotency-Key"},
-			"ExposeHeaders": []string{"X-Request-Id"},
+			"ExposeHeaders": []string{"X-Request-Id", "Retry-After", "Location"},
 			"MaxAge":        3600,
 		}
 		if !equal(cors, want) {

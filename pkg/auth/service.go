@@ -314,7 +314,12 @@ func (s *Service) Logout(ctx context.Context) error {
 		return apperr.ErrUnauthorized
 	}
 	ev := audit.New(ctx, "session.ended", "session", a.SessionID, map[string]any{"user_id": a.UserID, "reason": "logout"})
-	if err := s.store.DeleteSession(ctx, a.UserID, a.SessionID, ev); err != nil {
+	err := s.store.DeleteSession(ctx, a.UserID, a.SessionID, ev)
+	if errors.Is(err, apperr.ErrNotFound) {
+		// A concurrent logout of the same session won: it is ended either way.
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package devserver_test
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -228,4 +229,27 @@ func TestOneSourceIPIsLimitedAcrossAccounts(t *testing.T) {
 	}
 	e.clock.Advance(auth.IPWindow)
 	e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
+}
+
+func TestRacingLogoutsBothSucceed(t *testing.T) {
+	e := newEnv(t)
+	tok := e.login(adminEmail, adminPassword)
+	for _, r := range parallel(4, func(int) response { return e.do("POST", "/auth/logout", tok, nil) }) {
+		if r.status != 204 && r.status != 401 {
+			t.Fatalf("a racing logout got %d: %s", r.status, r.raw)
+		}
+	}
+	e.problem(401, "unauthorized", e.do("GET", "/me", tok, nil))
+}
+
+// Times carry at most milliseconds, which every RFC 3339 parser reads.
+func TestTimesHaveAtMostMilliseconds(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
+	precise := regexp.MustCompile(`\.\d{4,}Z`)
+	for _, v := range []string{r.str("session", "created_at"), r.str("session", "expires_at"), r.str("user", "last_login_at")} {
+		if _, err := time.Parse(time.RFC3339, v); err != nil || precise.MatchString(v) || !strings.HasSuffix(v, "Z") {
+			t.Fatalf("time %q", v)
+		}
+	}
 }
