@@ -229,7 +229,7 @@ func TestPatchUser(t *testing.T) {
 	r := e.must(200, e.do("PATCH", "/users/"+id, e.admin, map[string]any{
 		"email": "new@example.com", "username": nil, "given_name": "Ada", "family_name": "Lovelace",
 	}))
-	if r.str("email") != "new@example.com" || r.get("username") != nil || r.str("display_name") != "Ada Lovelace" || r.get("stats") == nil {
+	if r.str("email") != "new@example.com" || r.get("username") != nil || r.str("display_name") != "Ada Lovelace" || r.get("stats") != nil {
 		t.Fatalf("patched %s", r.raw)
 	}
 	// The old email and username are free again; the new email is taken.

@@ -294,27 +294,28 @@ func (s *Service) UpdateMe(ctx context.Context, p MePatch) (*User, error) {
 	if a.UserID == "" {
 		return nil, ErrNotFound
 	}
-	u, err := s.update(ctx, a.UserID, func(u *User) (*User, []string, error) {
+	return s.update(ctx, a.UserID, func(u *User) (*User, []string, error) {
 		return apply(u, Patch{GivenName: p.GivenName, FamilyName: p.FamilyName, DisplayName: p.DisplayName})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return u, nil
 }
 
 // update reads the user, computes the change with fn and writes it,
 // re-reading and re-applying when the user changed in between. It returns
-// the user with stats as the routes show it.
+// the user as written: one read and one transaction, no more.
 func (s *Service) update(ctx context.Context, id string, fn func(*User) (*User, []string, error)) (*User, error) {
+	var out *User
 	err := retry.Optimistic(ctx, ErrChanged, func() error {
 		u, err := s.store.GetUser(ctx, id)
 		if err != nil {
 			return err
 		}
 		next, changed, err := fn(u)
-		if err != nil || len(changed) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(changed) == 0 {
+			out = u
+			return nil
 		}
 		if u.Status == StatusAnonymized || u.Status == StatusInvited {
 			return ErrInvalidState
@@ -332,12 +333,16 @@ func (s *Service) update(ctx context.Context, id string, fn func(*User) (*User, 
 		if len(changed) == 1 && changed[0] == "role" {
 			action = "user.role_changed"
 		}
-		return s.store.UpdateUser(ctx, u, next, audit.New(ctx, action, "user", id, details))
+		if err := s.store.UpdateUser(ctx, u, next, audit.New(ctx, action, "user", id, details)); err != nil {
+			return err
+		}
+		out = next
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update user %s: %w", id, err)
 	}
-	return s.withStats(ctx, id)
+	return out, nil
 }
 
 // apply returns u with p applied and the names of the fields that changed,
