@@ -11,20 +11,26 @@ import (
 	"github.com/usermgmt/ums/pkg/users"
 )
 
-// userItem is a user as stored.
-type userItem struct {
-	PK     string `dynamodbav:"pk"`
-	SK     string `dynamodbav:"sk"`
-	GSI1PK string `dynamodbav:"gsi1pk"`
-	GSI1SK string `dynamodbav:"gsi1sk"`
-	GSI2PK string `dynamodbav:"gsi2pk"`
-	GSI2SK string `dynamodbav:"gsi2sk"`
-	GSI3PK string `dynamodbav:"gsi3pk"`
-	GSI3SK string `dynamodbav:"gsi3sk"`
+// indexKeys are the keys of the overloaded indexes (see keys.go); an item
+// sets those of the indexes it is listed in.
+type indexKeys struct {
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK string `dynamodbav:"gsi2sk,omitempty"`
+	GSI3PK string `dynamodbav:"gsi3pk,omitempty"`
+	GSI3SK string `dynamodbav:"gsi3sk,omitempty"`
 	GSI4PK string `dynamodbav:"gsi4pk,omitempty"`
 	GSI4SK string `dynamodbav:"gsi4sk,omitempty"`
 	GSI5PK string `dynamodbav:"gsi5pk,omitempty"`
 	GSI5SK string `dynamodbav:"gsi5sk,omitempty"`
+}
+
+// userItem is a user as stored.
+type userItem struct {
+	indexKeys
+	PK string `dynamodbav:"pk"`
+	SK string `dynamodbav:"sk"`
 
 	ID           string `dynamodbav:"id"`
 	Email        string `dynamodbav:"email"`
@@ -60,10 +66,12 @@ func toUserItem(u *users.User) userItem {
 	k := userKey(u.ID)
 	sk := sortKey(u.CreatedAt, u.ID)
 	it := userItem{
+		indexKeys: indexKeys{
+			GSI1PK: gsiUsers, GSI1SK: sk,
+			GSI2PK: gsiUsersBy("STATUS", string(u.Status)), GSI2SK: sk,
+			GSI3PK: gsiUsersBy("ROLE", string(u.Role)), GSI3SK: sk,
+		},
 		PK: k.pk, SK: k.sk,
-		GSI1PK: gsiUsers, GSI1SK: sk,
-		GSI2PK: gsiUsersBy("STATUS", string(u.Status)), GSI2SK: sk,
-		GSI3PK: gsiUsersBy("ROLE", string(u.Role)), GSI3SK: sk,
 		ID: u.ID, Email: u.Email, EmailNorm: users.NormalizeEmail(u.Email),
 		GivenName: u.GivenName, FamilyName: u.FamilyName, DisplayName: u.DisplayName,
 		Role: string(u.Role), TeamID: u.Team(), Status: string(u.Status),
@@ -123,12 +131,9 @@ type uniqueItem struct {
 // sessionItem is a session as stored; its key is derived from the token's
 // hash, never the token.
 type sessionItem struct {
+	indexKeys
 	PK              string `dynamodbav:"pk"`
 	SK              string `dynamodbav:"sk"`
-	GSI1PK          string `dynamodbav:"gsi1pk"`
-	GSI1SK          string `dynamodbav:"gsi1sk"`
-	GSI2PK          string `dynamodbav:"gsi2pk"`
-	GSI2SK          string `dynamodbav:"gsi2sk"`
 	ID              string `dynamodbav:"id"`
 	UserID          string `dynamodbav:"user_id"`
 	UserDisplayName string `dynamodbav:"user_display_name"`
@@ -145,9 +150,11 @@ type sessionItem struct {
 func toSessionItem(s *auth.Session) sessionItem {
 	k := sessionKey(s.UserID, s.ID)
 	return sessionItem{
+		indexKeys: indexKeys{
+			GSI1PK: gsiSessions, GSI1SK: sortKey(s.CreatedAt, s.ID),
+			GSI2PK: gsiSessionByID(s.ID), GSI2SK: k.sk,
+		},
 		PK: k.pk, SK: k.sk,
-		GSI1PK: gsiSessions, GSI1SK: sortKey(s.CreatedAt, s.ID),
-		GSI2PK: gsiSessionByID(s.ID), GSI2SK: k.sk,
 		ID: s.ID, UserID: s.UserID, UserDisplayName: s.UserDisplayName,
 		IP: s.IP, UserAgent: s.UserAgent, Device: s.Device,
 		CreatedAt: fmtTime(s.CreatedAt), LastActiveAt: fmtTime(s.LastActiveAt), ExpiresAt: fmtTime(s.ExpiresAt),
@@ -167,16 +174,9 @@ func (it sessionItem) session() *auth.Session {
 // auditItem is an audit event as stored; audit events are written once, with
 // attribute_not_exists, and never updated.
 type auditItem struct {
+	indexKeys
 	PK         string         `dynamodbav:"pk"`
 	SK         string         `dynamodbav:"sk"`
-	GSI1PK     string         `dynamodbav:"gsi1pk"`
-	GSI1SK     string         `dynamodbav:"gsi1sk"`
-	GSI2PK     string         `dynamodbav:"gsi2pk"`
-	GSI2SK     string         `dynamodbav:"gsi2sk"`
-	GSI3PK     string         `dynamodbav:"gsi3pk"`
-	GSI3SK     string         `dynamodbav:"gsi3sk"`
-	GSI4PK     string         `dynamodbav:"gsi4pk"`
-	GSI4SK     string         `dynamodbav:"gsi4sk"`
 	ID         string         `dynamodbav:"id"`
 	At         string         `dynamodbav:"at"`
 	ActorType  string         `dynamodbav:"actor_type"`
@@ -194,11 +194,13 @@ func (t *txn) putAudit(ev audit.Event) {
 	k := auditKey(ev.ID)
 	sk := sortKey(ev.At, ev.ID)
 	t.putNew(marshal(auditItem{
+		indexKeys: indexKeys{
+			GSI1PK: gsiAudit, GSI1SK: sk,
+			GSI2PK: gsiAuditBy("ACTOR", ev.ActorID), GSI2SK: sk,
+			GSI3PK: gsiAuditBy("TARGET", ev.TargetID), GSI3SK: sk,
+			GSI4PK: gsiAuditBy("ACTION", ev.Action), GSI4SK: sk,
+		},
 		PK: k.pk, SK: k.sk,
-		GSI1PK: gsiAudit, GSI1SK: sk,
-		GSI2PK: gsiAuditBy("ACTOR", ev.ActorID), GSI2SK: sk,
-		GSI3PK: gsiAuditBy("TARGET", ev.TargetID), GSI3SK: sk,
-		GSI4PK: gsiAuditBy("ACTION", ev.Action), GSI4SK: sk,
 		ID: ev.ID, At: fmtTime(ev.At), ActorType: string(ev.ActorType), ActorID: ev.ActorID,
 		Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID,
 		IP: ev.IP, RequestID: ev.RequestID, Details: ev.Details,
@@ -207,12 +209,9 @@ func (t *txn) putAudit(ev audit.Event) {
 
 // attemptItem is a sign-in attempt as stored, kept 90 days.
 type attemptItem struct {
+	indexKeys
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
-	GSI1PK    string `dynamodbav:"gsi1pk"`
-	GSI1SK    string `dynamodbav:"gsi1sk"`
-	GSI2PK    string `dynamodbav:"gsi2pk,omitempty"`
-	GSI2SK    string `dynamodbav:"gsi2sk,omitempty"`
 	ID        string `dynamodbav:"id"`
 	At        string `dynamodbav:"at"`
 	Login     string `dynamodbav:"login"`
@@ -231,7 +230,8 @@ func (t *txn) putAttempt(a auth.Attempt) {
 	k := attemptKey(a.ID)
 	sk := sortKey(a.At, a.ID)
 	it := attemptItem{
-		PK: k.pk, SK: k.sk, GSI1PK: gsiAttempts, GSI1SK: sk,
+		indexKeys: indexKeys{GSI1PK: gsiAttempts, GSI1SK: sk},
+		PK:        k.pk, SK: k.sk,
 		ID: a.ID, At: fmtTime(a.At), Login: a.Login, IP: a.IP, UserAgent: a.UserAgent,
 		Success: a.Success, TTL: a.At.Add(AttemptRetention).Unix(),
 	}

@@ -164,12 +164,16 @@ func (t *txn) updateUser(before, after *users.User, resetFailures bool) {
 	t.update(userKey(after.ID), e.build(), failWith(users.ErrChanged))
 }
 
-// userAttributes lists every attribute of userItem, from its tags.
+// userAttributes lists every attribute of userItem, from its tags: a sample
+// with every field set, so that none is left out by omitempty.
 var userAttributes = func() []string {
+	x := "x"
 	var names []string
 	for name := range marshal(userItem{
-		GSI4PK: "x", GSI4SK: "x", GSI5PK: "x", GSI5SK: "x", Username: "x", TeamID: "x", Usage: "x",
-		LastLoginAt: "x", PurgeAfter: "x", PasswordHash: "x", LastSeenAt: "x", FailedLogins: 1, LastFailedAt: "x",
+		indexKeys: indexKeys{GSI1PK: x, GSI1SK: x, GSI2PK: x, GSI2SK: x, GSI3PK: x, GSI3SK: x, GSI4PK: x, GSI4SK: x, GSI5PK: x, GSI5SK: x},
+		PK:        x, SK: x, ID: x, Email: x, EmailNorm: x, Username: x, GivenName: x, FamilyName: x, DisplayName: x,
+		Role: x, TeamID: x, Status: x, Usage: x, CreatedAt: x, UpdatedAt: x, LastLoginAt: x, PurgeAfter: x,
+		PasswordHash: x, Version: 1, SessionGen: 1, LastSeenAt: x, FailedLogins: 1, LastFailedAt: x,
 	}) {
 		names = append(names, name)
 	}
