@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -241,13 +242,19 @@ func decodeCursor(s string, idPrefix string) (cursor, bool) {
 	return c, true
 }
 
-// maxListQueries bounds the queries one page may take when filters drop items.
-const maxListQueries = 5
+// FilterWindow caps how many index items one page evaluates when a second
+// filter narrows the index of the first (ten times the page, at most this):
+// a page is always one Query, so a page of a rare combination can be short,
+// even empty, with a cursor to continue, and costs the same at any table size.
+const FilterWindow = 500
 
 // ListUsers queries the index of the most selective filter, newest first,
-// and applies the other filters to what it reads. The first page of an
-// unfiltered or single-filter list is one query.
+// and applies the other filters to what it reads. Every page is one Query.
 func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, error) {
+	return s.listUsers(ctx, q, FilterWindow)
+}
+
+func (s *Store) listUsers(ctx context.Context, q users.ListQuery, window int) (users.Page, error) {
 	index, partition := "gsi1", gsiUsers
 	filters := map[string]string{}
 	facets := []struct{ index, facet, attr, value string }{
@@ -275,6 +282,8 @@ func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, e
 		ExpressionAttributeNames:  map[string]string{"#p": pkAttr},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(partition)},
 		ScanIndexForward:          aws.Bool(false),
+		// One more than the page, so that a full page knows whether more follow.
+		Limit: aws.Int32(int32(q.Limit + 1)),
 	}
 	var conds []string
 	for attr, value := range filters {
@@ -283,7 +292,9 @@ func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, e
 		conds = append(conds, "#f_"+attr+" = :f_"+attr)
 	}
 	if len(conds) > 0 {
+		slices.Sort(conds)
 		in.FilterExpression = aws.String(strings.Join(conds, " AND "))
+		in.Limit = aws.Int32(int32(max(q.Limit+1, min(window, 10*(q.Limit+1)))))
 	}
 	if q.Cursor != "" {
 		c, ok := decodeCursor(q.Cursor, "usr")
@@ -295,41 +306,30 @@ func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, e
 			pkAttr: str(partition), skAttr: str(c.SK), "pk": str(k.pk), "sk": str(k.sk),
 		}
 	}
-	page := users.Page{Items: []*users.User{}}
-	var items []userItem
-	for i := 0; i < maxListQueries; i++ {
-		// One more than the page, so that a full page knows whether more follow.
-		in.Limit = aws.Int32(int32(q.Limit + 1 - len(items)))
-		if len(filters) > 0 {
-			in.Limit = aws.Int32(int32(max(q.Limit+1-len(items), 4*q.Limit)))
-		}
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return users.Page{}, translate(err)
-		}
-		for _, item := range out.Items {
-			var it userItem
-			if err := unmarshal(item, &it); err != nil {
-				return users.Page{}, err
-			}
-			items = append(items, it)
-		}
-		if len(items) > q.Limit {
-			items = items[:q.Limit]
-			last := items[len(items)-1]
-			page.NextCursor = encodeCursor(cursor{SK: last.GSI1SK, ID: last.ID})
-			break
-		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-		if i == maxListQueries-1 {
-			page.NextCursor = encodeCursor(cursor{SK: stringAttr(out.LastEvaluatedKey, skAttr), ID: strings.TrimPrefix(stringAttr(out.LastEvaluatedKey, "pk"), userPrefix)})
-		}
+	out, err := s.client.Query(ctx, in)
+	if err != nil {
+		return users.Page{}, translate(err)
 	}
-	for _, it := range items {
+	page := users.Page{Items: []*users.User{}}
+	for _, item := range out.Items {
+		var it userItem
+		if err := unmarshal(item, &it); err != nil {
+			return users.Page{}, err
+		}
+		if len(page.Items) == q.Limit {
+			// More follow: continue after the last item of this page.
+			last := page.Items[len(page.Items)-1]
+			page.NextCursor = encodeCursor(cursor{SK: sortKey(last.CreatedAt, last.ID), ID: last.ID})
+			return page, nil
+		}
 		page.Items = append(page.Items, it.user())
+	}
+	if out.LastEvaluatedKey != nil {
+		// The window ended before the page filled: continue where it ended.
+		page.NextCursor = encodeCursor(cursor{
+			SK: stringAttr(out.LastEvaluatedKey, skAttr),
+			ID: strings.TrimPrefix(stringAttr(out.LastEvaluatedKey, "pk"), userPrefix),
+		})
 	}
 	return page, nil
 }
