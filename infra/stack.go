@@ -118,11 +118,11 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 			sendsEmail: r.SendsEmail,
 			timeout:    awscdk.Duration_Seconds(jsii.Number(routeTimeoutSeconds)),
 		})
-		awsapigatewayv2.NewHttpRoute(api, jsii.String(pascal(r.Name)+"Route"), &awsapigatewayv2.HttpRouteProps{
+		awsapigatewayv2.NewHttpRoute(api, jsii.String(routes.CamelCase(r.Name)+"Route"), &awsapigatewayv2.HttpRouteProps{
 			HttpApi:  api,
 			RouteKey: awsapigatewayv2.HttpRouteKey_With(&r.Path, awsapigatewayv2.HttpMethod(r.Method)),
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
-				jsii.String(pascal(r.Name)+"Integration"), fn, nil),
+				jsii.String(routes.CamelCase(r.Name)+"Integration"), fn, nil),
 		})
 	}
 
@@ -134,7 +134,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 			sendsEmail: j.SendsEmail,
 			timeout:    awscdk.Duration_Minutes(jsii.Number(jobTimeoutMinutes)),
 		})
-		awsevents.NewRule(stack, jsii.String(pascal(j.Name)+"Schedule"), &awsevents.RuleProps{
+		awsevents.NewRule(stack, jsii.String(routes.CamelCase(j.Name)+"Schedule"), &awsevents.RuleProps{
 			Description: &j.Summary,
 			Schedule:    awsevents.Schedule_Expression(&j.Schedule),
 			Targets: &[]awsevents.IRuleTarget{
@@ -184,7 +184,7 @@ func newTable(stack awscdk.Stack) awsdynamodb.TableV2 {
 // resource): it may write to its own log group, use the table as f says, and
 // send email if f says so; nothing else.
 func newFunction(stack awscdk.Stack, table awsdynamodb.TableV2, env map[string]*string, props StackProps, f function) awslambda.Function {
-	id := pascal(f.name)
+	id := routes.CamelCase(f.name)
 	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     props.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -250,16 +250,4 @@ func corsPreflight(origins []string) *awsapigatewayv2.CorsPreflightOptions {
 		ExposeHeaders: jsii.Strings("X-Request-Id", "Retry-After", "Location"),
 		MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 	}
-}
-
-// pascal turns a function name into a construct id prefix: "get-me" becomes
-// "GetMe", so "GetMeFn", "GetMeRole", "GetMeLogs".
-func pascal(name string) string {
-	var b strings.Builder
-	for part := range strings.SplitSeq(name, "-") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
 }

@@ -91,7 +91,7 @@ func TestStack(t *testing.T) {
 			t.Errorf("%d functions, want %d", len(ids), len(fns))
 		}
 		for _, f := range fns {
-			re := regexp.MustCompile("^" + pascal(f.name) + "Fn[0-9A-F]{8}$")
+			re := regexp.MustCompile("^" + routes.CamelCase(f.name) + "Fn[0-9A-F]{8}$")
 			i := slices.IndexFunc(ids, re.MatchString)
 			if i < 0 {
 				t.Errorf("%s: no function", f.name)

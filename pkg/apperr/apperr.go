@@ -53,12 +53,11 @@ func New(kind Kind, code, message string) *Error {
 	return &Error{Kind: kind, Code: code, Message: message}
 }
 
-// Invalid, Forbidden, NotFound, Conflict and Gone build sentinels of their kind.
+// Invalid, Forbidden, NotFound and Conflict build sentinels of their kind.
 func Invalid(code, message string) *Error   { return New(KindInvalid, code, message) }
 func Forbidden(code, message string) *Error { return New(KindForbidden, code, message) }
 func NotFound(code, message string) *Error  { return New(KindNotFound, code, message) }
 func Conflict(code, message string) *Error  { return New(KindConflict, code, message) }
-func Gone(code, message string) *Error      { return New(KindGone, code, message) }
 
 // Common errors shared by every domain package.
 var (

@@ -21,6 +21,3 @@ func (f *Field[T]) UnmarshalJSON(b []byte) error {
 	}
 	return json.Unmarshal(b, &f.Value)
 }
-
-// Of returns a Field set to v.
-func Of[T any](v T) Field[T] { return Field[T]{Set: true, Value: v} }

@@ -144,3 +144,11 @@ func openAPIOperations(t *testing.T, doc string) []string {
 	}
 	return ops
 }
+
+func TestCamelCase(t *testing.T) {
+	for in, want := range map[string]string{"get-me": "GetMe", "deactivate-user": "DeactivateUser", "login": "Login"} {
+		if got := routes.CamelCase(in); got != want {
+			t.Errorf("CamelCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -56,11 +56,12 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 // Key is the route as an API Gateway route key; it is the same string as Pattern.
 func (r Route) Key() string { return r.Pattern() }
 
-// Handler is the name of the api package's handler constructor: the route's
-// name in CamelCase ("deactivate-user" becomes "DeactivateUser").
-func (r Route) Handler() string {
+// CamelCase turns a function's kebab-case name into the CamelCase of its api
+// handler and its CDK construct ids: "deactivate-user" becomes
+// "DeactivateUser".
+func CamelCase(name string) string {
 	var b strings.Builder
-	for part := range strings.SplitSeq(r.Name, "-") {
+	for part := range strings.SplitSeq(name, "-") {
 		if part == "" {
 			continue
 		}
