@@ -59,12 +59,18 @@ var bounds = map[string][2]int{
 	"password_min_length":        {passwords.MinLengthFloor, passwords.MinLengthCeiling},
 }
 
+// Change is one setting's old and new value, as audit events record them.
+type Change struct {
+	From any `json:"from" dynamodbav:"from"`
+	To   any `json:"to" dynamodbav:"to"`
+}
+
 // Apply returns s with the patch applied, or a validation error naming every
-// bad field; s itself is not changed. It also returns the names of the
-// settings whose value changed.
-func (p Patch) Apply(s Settings) (Settings, []string, error) {
+// bad field; s itself is not changed. It also returns what changed, by
+// setting name.
+func (p Patch) Apply(s Settings) (Settings, map[string]Change, error) {
 	var bad apperr.Fields
-	var changed []string
+	changed := map[string]Change{}
 	intField := func(name string, f opt.Field[int], dst *int) {
 		if !f.Set {
 			return
@@ -76,8 +82,8 @@ func (p Patch) Apply(s Settings) (Settings, []string, error) {
 		case f.Value < b[0] || f.Value > b[1]:
 			bad.Add(name, fmt.Sprintf("must be between %d and %d", b[0], b[1]))
 		case f.Value != *dst:
+			changed[name] = Change{From: *dst, To: f.Value}
 			*dst = f.Value
-			changed = append(changed, name)
 		}
 	}
 	if f := p.AllowRegistration; f.Set {
@@ -85,8 +91,8 @@ func (p Patch) Apply(s Settings) (Settings, []string, error) {
 		case f.Null:
 			bad.Add("allow_registration", "must not be null")
 		case f.Value != s.AllowRegistration:
+			changed["allow_registration"] = Change{From: s.AllowRegistration, To: f.Value}
 			s.AllowRegistration = f.Value
-			changed = append(changed, "allow_registration")
 		}
 	}
 	intField("license_count", p.LicenseCount, &s.LicenseCount)
@@ -157,8 +163,8 @@ func (s *Service) Update(ctx context.Context, p Patch) (Settings, error) {
 			return err
 		}
 		details := map[string]any{}
-		for _, name := range changed {
-			details[name] = map[string]any{"from": field(cur, name), "to": field(next, name)}
+		for name, c := range changed {
+			details[name] = c
 		}
 		ev := audit.New(ctx, "settings.updated", "settings", "settings", details)
 		if err := s.store.SaveSettings(ctx, next, version, ev); err != nil {
@@ -171,29 +177,6 @@ func (s *Service) Update(ctx context.Context, p Patch) (Settings, error) {
 		return Settings{}, fmt.Errorf("update settings: %w", err)
 	}
 	return out, nil
-}
-
-// field returns a setting's value by its JSON name, for audit details.
-func field(s Settings, name string) any {
-	switch name {
-	case "allow_registration":
-		return s.AllowRegistration
-	case "license_count":
-		return s.LicenseCount
-	case "invitation_ttl_hours":
-		return s.InvitationTTLHours
-	case "password_reset_ttl_minutes":
-		return s.PasswordResetTTLMinutes
-	case "deletion_grace_days":
-		return s.DeletionGraceDays
-	case "session_ttl_hours":
-		return s.SessionTTLHours
-	case "session_idle_hours":
-		return s.SessionIdleHours
-	case "password_min_length":
-		return s.PasswordMinLength
-	}
-	return nil
 }
 
 type snapshotKey struct{}
