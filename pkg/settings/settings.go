@@ -136,10 +136,14 @@ func requireAdmin(ctx context.Context) error {
 	return nil
 }
 
-// Get returns the settings. Errors: forbidden.
+// Get returns the settings: those authentication read for this request
+// (strongly consistent, moments ago), else a fresh read. Errors: forbidden.
 func (s *Service) Get(ctx context.Context) (Settings, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return Settings{}, err
+	}
+	if cur, ok := FromContext(ctx); ok {
+		return cur, nil
 	}
 	cur, _, err := s.store.GetSettings(ctx)
 	return cur, err

@@ -364,6 +364,8 @@ var (
 	writeOwn  = budget{auth + 2, "auth+2", false}
 	login     = budget{3, "3", true}
 	touched   = budget{auth + 2, "auth+1+touch", false}
+	// settingsRead: GET /settings answers from the settings authentication read.
+	settingsRead = budget{auth, "auth", false}
 )
 
 // request is one case of a route to count and time.
@@ -412,7 +414,7 @@ func (b *bench) routes(n, nHash int) error {
 			body: func(i int) any { return map[string]any{"given_name": fmt.Sprint("Name", i)} }, status: 200, budget: write, samples: n},
 		{route: "update-user", label: "role", id: b.targetID, token: admin,
 			body: func(i int) any { return map[string]any{"role": []string{"manager", "member"}[i%2]} }, status: 200, budget: write, samples: n},
-		{route: "get-settings", token: admin, status: 200, budget: read, samples: n},
+		{route: "get-settings", token: admin, status: 200, budget: settingsRead, samples: n},
 		{route: "update-settings", token: admin, body: func(i int) any { return map[string]any{"license_count": 100000 + i} },
 			status: 200, budget: writeOwn, samples: n},
 		{route: "get-summary", token: admin, status: 200, budget: readIssue, samples: n},
