@@ -161,6 +161,11 @@ func (r response) get(path ...string) any {
 	return v
 }
 
+func (r response) list(path ...string) []any {
+	l, _ := r.get(path...).([]any)
+	return l
+}
+
 func (r response) num(path ...string) int {
 	f, _ := r.get(path...).(float64)
 	return int(f)

@@ -284,6 +284,22 @@ func TestManagerScope(t *testing.T) {
 		t.Fatalf("manager sees %d users, want the 3 of team Red: %s", n, list.raw)
 	}
 	e.problem(403, "forbidden", e.do("GET", "/users?team_id="+blue, mgr, nil))
+	// A cursor from the admin's list of everyone, positioned at a Blue
+	// user, moves the manager within Red only.
+	all := e.must(200, e.do("GET", "/users?limit=1", e.admin, nil)) // newest first: redAdmin
+	if c, _ := all.get("next_cursor").(string); c != "" {
+		r := e.do("GET", "/users?cursor="+c, mgr, nil)
+		if r.status != 200 || len(r.list("items")) == 0 {
+			t.Fatalf("foreign cursor: %d %s", r.status, r.raw)
+		}
+		for _, it := range r.list("items") {
+			if it.(map[string]any)["team_id"] != red {
+				t.Fatalf("a forged cursor showed a user of another team: %v", it)
+			}
+		}
+	} else {
+		t.Fatal("the admin's first page has no cursor")
+	}
 	e.must(200, e.do("GET", "/users/"+inRed, mgr, nil))
 	e.problem(404, "not_found", e.do("GET", "/users/"+inBlue, mgr, nil))
 	e.must(200, e.do("PATCH", "/users/"+inRed, mgr, map[string]any{"given_name": "Renamed"}))
