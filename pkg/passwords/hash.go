@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
@@ -76,10 +77,14 @@ func Verify(password, encoded string, want Params) (ok, rehash bool, err error) 
 }
 
 // dummyHash is verified against when a login names no account, so that an
-// unknown login costs the same time as a wrong password.
-var dummyHash = Hash("not a real password: only spends the time a real check would", DefaultParams)
+// unknown login costs the same time as a wrong password. It is made on first
+// use: hashing at package init would add an argon2id run to the cold start
+// of every function, though only sign-in needs it.
+var dummyHash = sync.OnceValue(func() string {
+	return Hash("not a real password: only spends the time a real check would", DefaultParams)
+})
 
 // VerifyDummy spends the time of one Verify and always fails.
 func VerifyDummy(password string) {
-	_, _, _ = Verify(password, dummyHash, DefaultParams)
+	_, _, _ = Verify(password, dummyHash(), DefaultParams)
 }
