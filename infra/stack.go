@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/grants"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/schema"
 )
@@ -63,7 +64,7 @@ type StackProps struct {
 type function struct {
 	name       string
 	summary    string
-	table      routes.TableAccess
+	grants     []grants.Statement
 	sendsEmail bool
 	timeout    awscdk.Duration
 }
@@ -114,7 +115,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		fn := newFn(function{
 			name:       r.Name,
 			summary:    r.Summary,
-			table:      r.Table,
+			grants:     grants.ForRoute(r),
 			sendsEmail: r.SendsEmail,
 			timeout:    awscdk.Duration_Seconds(jsii.Number(routeTimeoutSeconds)),
 		})
@@ -130,7 +131,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		fn := newFn(function{
 			name:       j.Name,
 			summary:    j.Summary,
-			table:      j.Table,
+			grants:     grants.ForJob(j),
 			sendsEmail: j.SendsEmail,
 			timeout:    awscdk.Duration_Minutes(jsii.Number(jobTimeoutMinutes)),
 		})
@@ -207,13 +208,8 @@ func newFunction(stack awscdk.Stack, table awsdynamodb.TableV2, env map[string]*
 		Role:         role,
 	})
 
-	switch f.table {
-	case routes.TableRead:
-		table.GrantReadData(fn)
-	case routes.TableReadWrite:
-		table.GrantReadWriteData(fn)
-	default:
-		panic("infra: function " + f.name + " has unknown table access " + string(f.table))
+	for _, st := range f.grants {
+		fn.AddToRolePolicy(tableStatement(table, st))
 	}
 	if f.sendsEmail {
 		// SES v2 SendEmail is authorized on the sending identity (and on a
@@ -228,6 +224,34 @@ func newFunction(stack awscdk.Stack, table awsdynamodb.TableV2, env map[string]*
 		}))
 	}
 	return fn
+}
+
+// tableStatement renders one statement of pkg/grants on the table.
+func tableStatement(table awsdynamodb.TableV2, st grants.Statement) awsiam.PolicyStatement {
+	if len(st.Actions) == 0 {
+		panic("infra: a table statement without actions: " + st.Sid)
+	}
+	actions := make([]*string, len(st.Actions))
+	for i, a := range st.Actions {
+		actions[i] = jsii.String("dynamodb:" + string(a))
+	}
+	resources := []*string{table.TableArn()}
+	if st.Indexes {
+		resources = append(resources, jsii.String(*table.TableArn()+"/index/*"))
+	}
+	conditions := map[string]any{}
+	if st.Attributes != nil {
+		conditions["ForAllValues:StringEquals"] = map[string]any{"dynamodb:Attributes": st.Attributes}
+		conditions["StringEqualsIfExists"] = map[string]any{"dynamodb:ReturnValues": grants.ReturnValuesAllowed}
+	}
+	if st.LeadingKeys != nil {
+		conditions["ForAllValues:StringLike"] = map[string]any{"dynamodb:LeadingKeys": st.LeadingKeys}
+	}
+	props := &awsiam.PolicyStatementProps{Sid: jsii.String(st.Sid), Actions: &actions, Resources: &resources}
+	if len(conditions) > 0 {
+		props.Conditions = &conditions
+	}
+	return awsiam.NewPolicyStatement(props)
 }
 
 // corsPreflight allows exactly the configured origins, or turns CORS off when

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/grants"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/schema"
 )
@@ -25,10 +26,11 @@ import (
 // send email, so the email grant and the job wiring are tested while the real
 // table has neither.
 var (
-	fakeJob = routes.Job{Name: "fake-job", Schedule: "rate(1 hour)", Table: routes.TableReadWrite,
+	fakeJob = routes.Job{Name: "fake-job", Schedule: "rate(1 hour)",
+		Dynamo:     []routes.Action{routes.Query, routes.UpdateItem, routes.BatchWriteItem},
 		SendsEmail: true, Summary: "A job that writes and sends email"}
 	fakeMailer = routes.Route{Name: "fake-mailer", Method: "POST", Path: "/fake/{id}/mail",
-		Access: routes.Admin, Table: routes.TableRead, SendsEmail: true,
+		Access: routes.Admin, Dynamo: []routes.Action{routes.BatchGetItem}, SendsEmail: true,
 		Summary: "A route that reads and sends email"}
 	corsOrigins = []string{"https://admin.example.com", "https://app.example.com"}
 )
@@ -37,7 +39,7 @@ var (
 type wantFn struct {
 	name       string
 	summary    string
-	table      routes.TableAccess
+	grants     []grants.Statement
 	sendsEmail bool
 	timeout    float64 // seconds
 }
@@ -48,10 +50,10 @@ func TestStack(t *testing.T) {
 
 	var fns []wantFn
 	for _, r := range allRoutes {
-		fns = append(fns, wantFn{r.Name, r.Summary, r.Table, r.SendsEmail, 28})
+		fns = append(fns, wantFn{r.Name, r.Summary, grants.ForRoute(r), r.SendsEmail, 28})
 	}
 	for _, j := range jobs {
-		fns = append(fns, wantFn{j.Name, j.Summary, j.Table, j.SendsEmail, 300})
+		fns = append(fns, wantFn{j.Name, j.Summary, grants.ForJob(j), j.SendsEmail, 300})
 	}
 
 	// The app is synthesized once, by the first Template_FromStack, so both
@@ -213,7 +215,6 @@ func TestStack(t *testing.T) {
 	})
 
 	t.Run("grants", func(t *testing.T) {
-		writes := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 		// Only the functions hold grants: no other role (a log retention
 		// custom resource, say) exists.
 		if n := len(tmpl.ofType("AWS::IAM::Role")); n != len(fns) {
@@ -228,8 +229,12 @@ func TestStack(t *testing.T) {
 			}
 			logGroup := refs(dig(p, "LoggingConfig", "LogGroup"))[0]
 
+			var table []any
 			actions := map[string]bool{}
 			for _, s := range byRole[role] {
+				if s["Effect"] != "Allow" {
+					t.Errorf("%s: a statement that is not Allow: %v", f.name, s)
+				}
 				for _, a := range strs(s["Action"]) {
 					actions[a] = true
 					ok := false
@@ -243,20 +248,25 @@ func TestStack(t *testing.T) {
 							return strings.HasSuffix(render(r), ":ses:${AWS::Region}:${AWS::AccountId}:identity/*")
 						})
 					}
-					if !ok || s["Effect"] != "Allow" {
+					if !ok {
 						t.Errorf("%s: unexpected grant of %s on %s", f.name, a, render(s["Resource"]))
 					}
 				}
-			}
-			for _, a := range []string{"dynamodb:GetItem", "dynamodb:Query", "logs:PutLogEvents"} {
-				if !actions[a] {
-					t.Errorf("%s: lacks %s", f.name, a)
+				if strings.HasPrefix(strs(s["Action"])[0], "dynamodb:") {
+					table = append(table, s)
 				}
 			}
-			for _, a := range writes {
-				if canWrite := f.table == routes.TableReadWrite; actions[a] != canWrite {
-					t.Errorf("%s (%s): %s granted = %v", f.name, f.table, a, actions[a])
-				}
+			// The table statements are pkg/grants' statements, exactly: the
+			// test that checks every DynamoDB call against pkg/grants thus
+			// checks it against what the stack deploys.
+			if got, want := renderStatements(table), renderStatements(wantStatements(f.grants)); got != want {
+				t.Errorf("%s: table statements\n%s\nwant\n%s", f.name, got, want)
+			}
+			if actions["dynamodb:Scan"] {
+				t.Errorf("%s may Scan", f.name)
+			}
+			if !actions["logs:PutLogEvents"] {
+				t.Errorf("%s: lacks logs:PutLogEvents", f.name)
 			}
 			if actions["ses:SendEmail"] != f.sendsEmail {
 				t.Errorf("%s: ses:SendEmail granted = %v, want %v", f.name, actions["ses:SendEmail"], f.sendsEmail)
@@ -377,6 +387,66 @@ func TestStack(t *testing.T) {
 			tmpl.HasOutput(jsii.String("ApiUrl"), map[string]any{})
 		})
 	})
+}
+
+// wantStatements is the template's form of pkg/grants statements, with the
+// table's ARN written ${Table.Arn}.
+func wantStatements(statements []grants.Statement) []any {
+	var out []any
+	for _, st := range statements {
+		var actions []string
+		for _, a := range st.Actions {
+			actions = append(actions, "dynamodb:"+string(a))
+		}
+		resources := []any{"${Table.Arn}"}
+		if st.Indexes {
+			resources = append(resources, "${Table.Arn}/index/*")
+		}
+		s := map[string]any{"Sid": st.Sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+		cond := map[string]any{}
+		if st.Attributes != nil {
+			cond["ForAllValues:StringEquals"] = map[string]any{"dynamodb:Attributes": st.Attributes}
+			cond["StringEqualsIfExists"] = map[string]any{"dynamodb:ReturnValues": grants.ReturnValuesAllowed}
+		}
+		if st.LeadingKeys != nil {
+			cond["ForAllValues:StringLike"] = map[string]any{"dynamodb:LeadingKeys": st.LeadingKeys}
+		}
+		if len(cond) > 0 {
+			s["Condition"] = cond
+		}
+		out = append(out, s)
+	}
+	// As decoded JSON, like the template's.
+	b, _ := json.Marshal(out)
+	var decoded []any
+	_ = json.Unmarshal(b, &decoded)
+	return decoded
+}
+
+// renderStatements writes statements canonically: actions and resources as
+// lists, references by name, the table's logical id as "Table".
+func renderStatements(statements []any) string {
+	var lines []string
+	for _, v := range statements {
+		s := v.(map[string]any)
+		var res []string
+		if r, ok := s["Resource"].([]any); ok {
+			for _, x := range r {
+				res = append(res, tableName(render(x)))
+			}
+		} else {
+			res = append(res, tableName(render(s["Resource"])))
+		}
+		cond, _ := json.Marshal(s["Condition"])
+		lines = append(lines, fmt.Sprintf("%v %s %v %v %s", s["Sid"], s["Effect"], strs(s["Action"]), res, cond))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// tableName replaces the table's logical id (Table plus a hash) with "Table".
+func tableName(s string) string {
+	return regexp.MustCompile(`\$\{Table[0-9A-F]{8}\.Arn\}`).ReplaceAllString(s, "${Table.Arn}")
 }
 
 func TestStackProps(t *testing.T) {

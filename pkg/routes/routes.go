@@ -20,15 +20,50 @@ const (
 	Admin Access = "admin"
 )
 
-// TableAccess is what a function may do to the DynamoDB table.
-type TableAccess string
+// Kind is what a route answers with, which decides its headers.
+type Kind int
 
 const (
-	// TableRead allows GetItem, BatchGetItem, Query and the other reads.
-	TableRead TableAccess = "read"
-	// TableReadWrite adds PutItem, UpdateItem, DeleteItem and transactions.
-	TableReadWrite TableAccess = "read_write"
+	// JSON routes answer JSON, or problem details: the default.
+	JSON Kind = iota
+	// Page routes answer a self-contained HTML page, with a strict
+	// Content-Security-Policy.
+	Page
 )
+
+// Action is a DynamoDB action a function performs. Inside a transaction each
+// item is authorized as its own action (a Put as PutItem, a ConditionCheck
+// as ConditionCheckItem), as IAM evaluates them.
+type Action string
+
+const (
+	GetItem            Action = "GetItem"
+	BatchGetItem       Action = "BatchGetItem"
+	Query              Action = "Query"
+	PutItem            Action = "PutItem"
+	UpdateItem         Action = "UpdateItem"
+	DeleteItem         Action = "DeleteItem"
+	ConditionCheckItem Action = "ConditionCheckItem"
+	BatchWriteItem     Action = "BatchWriteItem"
+)
+
+// Reads are the actions that change nothing.
+var Reads = []Action{GetItem, BatchGetItem, Query}
+
+// Auth is the DynamoDB round trips of authenticating a request: one
+// strongly consistent BatchGetItem of the caller, the session (or key) and
+// the settings.
+const Auth = 1
+
+// Budget is a route's allowance of DynamoDB round trips per request, on top
+// of Auth for the routes that take a token. make bench measures every route
+// against it and fails when one is over.
+type Budget struct {
+	// Calls is the allowance beyond authentication.
+	Calls int
+	// Note says what the count covers where it is not obvious.
+	Note string
+}
 
 // Route is one operation: one Lambda function, one API Gateway route.
 type Route struct {
@@ -41,10 +76,21 @@ type Route struct {
 	Path   string
 	// Access says who may call it.
 	Access Access
-	// Table is the table access the function needs.
-	Table TableAccess
+	// Kind is JSON unless the route serves a page.
+	Kind Kind
+	// Dynamo lists every DynamoDB action the function performs: the stack
+	// grants exactly these on the table and its indexes (never Scan), and a
+	// test proves the route uses each and no other. Signed-in routes may
+	// also record activity (see TouchAttributes in pkg/schema) and POST
+	// routes keep Idempotency-Key records; those grants are added for them.
+	Dynamo []Action
 	// SendsEmail grants ses:SendEmail.
 	SendsEmail bool
+	// Secret says the success response carries a secret (a session token,
+	// an API key, a reset link): the Idempotency-Key layer never stores it.
+	Secret bool
+	// Budget is the DynamoDB round trips one request may make.
+	Budget Budget
 	// Summary is a one-line description, used by the OpenAPI check and the CDK
 	// function description.
 	Summary string
@@ -55,6 +101,19 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
 // Key is the route as an API Gateway route key; it is the same string as Pattern.
 func (r Route) Key() string { return r.Pattern() }
+
+// Writes reports whether the route may change the table.
+func (r Route) Writes() bool {
+	return slices.ContainsFunc(r.Dynamo, func(a Action) bool { return !slices.Contains(Reads, a) })
+}
+
+// MaxCalls is the route's budget in round trips, authentication included.
+func (r Route) MaxCalls() int {
+	if r.Access == Public {
+		return r.Budget.Calls
+	}
+	return Auth + r.Budget.Calls
+}
 
 // CamelCase turns a function's kebab-case name into the CamelCase of its api
 // handler and its CDK construct ids: "deactivate-user" becomes
@@ -70,40 +129,53 @@ func CamelCase(name string) string {
 	return b.String()
 }
 
+// Shorthands for the Dynamo lists below.
+var (
+	reads     = []Action{BatchGetItem, Query}
+	readOne   = []Action{BatchGetItem, GetItem}
+	readWrite = []Action{BatchGetItem, GetItem, PutItem, UpdateItem}
+)
+
+func with(base []Action, more ...Action) []Action { return append(slices.Clone(base), more...) }
+
 // All lists every route. Order is the order of the API reference.
 var All = []Route{
-	{Name: "login", Method: "POST", Path: "/auth/login", Access: Public, Table: TableReadWrite,
+	{Name: "login", Method: "POST", Path: "/auth/login", Access: Public,
+		Dynamo: []Action{BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem}, Secret: true,
+		Budget:  Budget{3, "the login's uniqueness item, the settings and the throttles; the user; one transaction"},
 		Summary: "Sign in with an email or username and a password"},
-	{Name: "logout", Method: "POST", Path: "/auth/logout", Access: SignedIn, Table: TableReadWrite,
+	{Name: "logout", Method: "POST", Path: "/auth/logout", Access: SignedIn,
+		Dynamo: []Action{BatchGetItem, PutItem, DeleteItem}, Budget: Budget{1, "one transaction"},
 		Summary: "End the caller's session"},
 
-	{Name: "get-me", Method: "GET", Path: "/me", Access: SignedIn, Table: TableRead,
-		Summary: "The caller's own user, with stats"},
-	{Name: "update-me", Method: "PATCH", Path: "/me", Access: SignedIn, Table: TableReadWrite,
-		Summary: "Edit the caller's own names"},
+	{Name: "get-me", Method: "GET", Path: "/me", Access: SignedIn, Dynamo: reads,
+		Budget: Budget{1, "one query of the user's partition: the user, sessions and keys"}, Summary: "The caller's own user, with stats"},
+	{Name: "update-me", Method: "PATCH", Path: "/me", Access: SignedIn, Dynamo: readWrite,
+		Budget: Budget{2, "read, one transaction"}, Summary: "Edit the caller's own names"},
 
-	{Name: "list-users", Method: "GET", Path: "/users", Access: Manager, Table: TableRead,
-		Summary: "List users, newest first, with filters"},
-	{Name: "create-user", Method: "POST", Path: "/users", Access: Manager, Table: TableReadWrite,
-		Summary: "Create a user who can sign in at once"},
-	{Name: "get-user", Method: "GET", Path: "/users/{id}", Access: Manager, Table: TableRead,
-		Summary: "One user, with stats"},
-	{Name: "update-user", Method: "PATCH", Path: "/users/{id}", Access: Manager, Table: TableReadWrite,
-		Summary: "Edit a user; role and team are admin only"},
+	{Name: "list-users", Method: "GET", Path: "/users", Access: Manager, Dynamo: reads,
+		Budget: Budget{1, "one query of one index, at any table size"}, Summary: "List users, newest first, with filters"},
+	{Name: "create-user", Method: "POST", Path: "/users", Access: Manager, Dynamo: []Action{BatchGetItem, PutItem, UpdateItem},
+		Budget: Budget{2, "one transaction (and the Idempotency-Key record)"}, Summary: "Create a user who can sign in at once"},
+	{Name: "get-user", Method: "GET", Path: "/users/{id}", Access: Manager, Dynamo: reads,
+		Budget: Budget{1, "one query of the user's partition"}, Summary: "One user, with stats"},
+	{Name: "update-user", Method: "PATCH", Path: "/users/{id}", Access: Manager, Dynamo: with(readWrite, DeleteItem),
+		Budget: Budget{2, "read, one transaction"}, Summary: "Edit a user; role and team are admin only"},
 
-	{Name: "get-settings", Method: "GET", Path: "/settings", Access: Admin, Table: TableRead,
-		Summary: "The settings"},
-	{Name: "update-settings", Method: "PATCH", Path: "/settings", Access: Admin, Table: TableReadWrite,
-		Summary: "Change settings"},
-	{Name: "get-summary", Method: "GET", Path: "/summary", Access: Admin, Table: TableRead,
-		Summary: "The usage summary against licenses, exact"},
+	{Name: "get-settings", Method: "GET", Path: "/settings", Access: Admin, Dynamo: []Action{BatchGetItem},
+		Budget: Budget{0, "answered from the settings authentication read"}, Summary: "The settings"},
+	{Name: "update-settings", Method: "PATCH", Path: "/settings", Access: Admin, Dynamo: readWrite,
+		Budget: Budget{2, "read, one transaction"}, Summary: "Change settings"},
+	{Name: "get-summary", Method: "GET", Path: "/summary", Access: Admin, Dynamo: readOne,
+		Budget: Budget{1, "one read of the counters"}, Summary: "The usage summary against licenses, exact"},
 }
 
 // Job is a scheduled function: not routed, started by EventBridge.
 type Job struct {
-	Name       string
-	Schedule   string // an EventBridge schedule expression
-	Table      TableAccess
+	Name     string
+	Schedule string // an EventBridge schedule expression
+	// Dynamo lists the DynamoDB actions the job performs, as for Route.
+	Dynamo     []Action
 	SendsEmail bool
 	Summary    string
 }
@@ -118,6 +190,15 @@ func ByName(name string) (Route, bool) {
 		return Route{}, false
 	}
 	return All[i], true
+}
+
+// JobByName returns the job with that name.
+func JobByName(name string) (Job, bool) {
+	i := slices.IndexFunc(Jobs, func(j Job) bool { return j.Name == name })
+	if i < 0 {
+		return Job{}, false
+	}
+	return Jobs[i], true
 }
 
 // Functions lists the names of every function, routes then jobs.

@@ -41,3 +41,25 @@ func KeyAttributes() []string {
 	}
 	return attrs
 }
+
+// Partitions that IAM grants name by prefix (dynamodb:LeadingKeys); the keys
+// themselves are spelled in pkg/dynamo/keys.go, from these.
+const (
+	// UserPartition starts the partition of a user: the user, their sessions
+	// and their personal API keys.
+	UserPartition = "USER#"
+	// IdempotencyPartition starts the partition of an Idempotency-Key record.
+	IdempotencyPartition = "IDEMPOTENCY#"
+)
+
+// Activity attributes: written by every signed-in request at most every few
+// minutes, outside the versioned updates of the items they are on.
+const (
+	// LastActiveAt is on a session.
+	LastActiveAt = "last_active_at"
+	// LastSeenAt is on a user.
+	LastSeenAt = "last_seen_at"
+)
+
+// ActivityAttributes are all of them: what a read-only function may write.
+var ActivityAttributes = []string{LastActiveAt, LastSeenAt}
