@@ -58,13 +58,17 @@ type Actor struct {
 }
 
 // Request is what the api layer knows of a request that the domain records:
-// where it came from and its id. It is set on every request, signed in or not.
+// where it came from and its id. It is set on every request, signed in or
+// not, and on every run of a job.
 type Request struct {
 	ID        string
 	IP        string
 	UserAgent string
+	// Route is the name of the route (or job) being served.
+	Route string
 	// Now is when the request arrived; services use it as "now" so that one
-	// request sees one time.
+	// request sees one time. It has at most millisecond precision, like
+	// every time the service stores or returns.
 	Now time.Time
 }
 
@@ -82,16 +86,42 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 	return a, ok
 }
 
-// WithRequest returns ctx carrying the request's facts.
+// WithRequest returns ctx carrying the request's facts, its time truncated
+// to the millisecond and in UTC.
 func WithRequest(ctx context.Context, r Request) context.Context {
+	r.Now = Millis(r.Now)
 	return context.WithValue(ctx, requestKey{}, r)
 }
 
-// RequestFrom returns the request's facts; outside a request (jobs, tools) it
+// RequestFrom returns the request's facts; outside a request (tools) it
 // returns a Request stamped with the current time.
 func RequestFrom(ctx context.Context) Request {
 	if r, ok := ctx.Value(requestKey{}).(Request); ok {
 		return r
 	}
-	return Request{Now: time.Now().UTC()}
+	return Request{Now: Millis(time.Now())}
+}
+
+// Millis is t in UTC with at most millisecond precision: the precision of
+// every time the service stores and returns, which every RFC 3339 parser
+// reads.
+func Millis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// Sees reports whether the actor may see a user (or what belongs to one: an
+// invitation, a session) of the given team: admins see everyone, managers
+// the users of their own team, and a manager without a team no one.
+func (a Actor) Sees(team string) bool {
+	switch a.Role {
+	case Admin:
+		return true
+	case Manager:
+		return a.TeamID != "" && team == a.TeamID
+	}
+	return false
+}
+
+// Manages reports whether the actor may act on a user of the given team and
+// role: admins on anyone, managers on the non-admin users of their team.
+func (a Actor) Manages(team string, role Role) bool {
+	return a.Sees(team) && (a.Role == Admin || role != Admin)
 }

@@ -3,15 +3,14 @@ package api
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strconv"
 
 	"github.com/usermgmt/ums/pkg/access"
-	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/users"
 )
+
+// Each handler takes the smallest interface it needs, declared beside it.
 
 type loginer interface {
 	Login(ctx context.Context, in auth.LoginInput) (*auth.LoginResult, error)
@@ -19,18 +18,8 @@ type loginer interface {
 
 // Login is POST /auth/login.
 func Login(svc loginer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in auth.LoginInput
-		if err := decode(r, &in); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		res, err := svc.Login(r.Context(), in)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, res)
+	return withBody(http.StatusOK, func(r *http.Request, in auth.LoginInput) (*auth.LoginResult, error) {
+		return svc.Login(r.Context(), in)
 	})
 }
 
@@ -40,12 +29,8 @@ type logouter interface {
 
 // Logout is POST /auth/logout.
 func Logout(svc logouter) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := svc.Logout(r.Context()); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+	return noBody(http.StatusNoContent, func(r *http.Request) (none, error) {
+		return none{}, svc.Logout(r.Context())
 	})
 }
 
@@ -55,34 +40,19 @@ type meGetter interface {
 
 // GetMe is GET /me.
 func GetMe(svc meGetter) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := svc.Me(r.Context())
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, u)
+	return noBody(http.StatusOK, func(r *http.Request) (*users.User, error) {
+		return svc.Me(r.Context())
 	})
 }
 
 type meUpdater interface {
-	UpdateMe(ctx context.Context, p users.MePatch) (*users.User, error)
+	UpdateMe(ctx context.Context, p users.MePatch, ifMatch []string) (*users.User, error)
 }
 
 // UpdateMe is PATCH /me.
 func UpdateMe(svc meUpdater) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p users.MePatch
-		if err := decode(r, &p); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		u, err := svc.UpdateMe(r.Context(), p)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, u)
+	return withBody(http.StatusOK, func(r *http.Request, p users.MePatch) (*users.User, error) {
+		return svc.UpdateMe(r.Context(), p, ifMatch(r))
 	})
 }
 
@@ -92,18 +62,16 @@ type userLister interface {
 
 // ListUsers is GET /users.
 func ListUsers(svc userLister) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if err := onlyParams(q, "limit", "cursor", "status", "role", "team_id", "usage"); err != nil {
-			writeError(w, r, err)
-			return
+	return noBody(http.StatusOK, func(r *http.Request) (users.Page, error) {
+		q, err := query(r, "limit", "cursor", "status", "role", "team_id", "usage")
+		if err != nil {
+			return users.Page{}, err
 		}
 		limit, err := limitParam(q)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return users.Page{}, err
 		}
-		page, err := svc.List(r.Context(), users.ListQuery{
+		return svc.List(r.Context(), users.ListQuery{
 			Status: users.Status(q.Get("status")),
 			Role:   access.Role(q.Get("role")),
 			TeamID: q.Get("team_id"),
@@ -111,44 +79,7 @@ func ListUsers(svc userLister) http.Handler {
 			Limit:  limit,
 			Cursor: q.Get("cursor"),
 		})
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, page)
 	})
-}
-
-// onlyParams refuses query parameters a route does not know, and repeated
-// ones, so a typo in a filter is an error rather than a silently wider list.
-func onlyParams(q url.Values, known ...string) error {
-	var bad apperr.Fields
-	for name, values := range q {
-		ok := false
-		for _, k := range known {
-			ok = ok || k == name
-		}
-		switch {
-		case !ok:
-			bad.Add(name, "is not a parameter of this route")
-		case len(values) > 1:
-			bad.Add(name, "appears more than once")
-		}
-	}
-	return bad.Err()
-}
-
-// limitParam reads ?limit= (1..100, default 50).
-func limitParam(q url.Values) (int, error) {
-	s := q.Get("limit")
-	if s == "" {
-		return 50, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100 {
-		return 0, apperr.Validation(apperr.FieldError{Field: "limit", Message: "must be a whole number from 1 to 100"})
-	}
-	return n, nil
 }
 
 type userCreator interface {
@@ -157,19 +88,12 @@ type userCreator interface {
 
 // CreateUser is POST /users.
 func CreateUser(svc userCreator) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in users.CreateInput
-		if err := decode(r, &in); err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return withBody(http.StatusCreated, func(r *http.Request, in users.CreateInput) (located[*users.User], error) {
 		u, err := svc.Create(r.Context(), in)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return located[*users.User]{}, err
 		}
-		w.Header().Set("Location", "/users/"+u.ID)
-		writeJSON(w, http.StatusCreated, u)
+		return at(u, "/users/"+u.ID), nil
 	})
 }
 
@@ -179,71 +103,41 @@ type userGetter interface {
 
 // GetUser is GET /users/{id}.
 func GetUser(svc userGetter) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := svc.Get(r.Context(), r.PathValue("id"))
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, u)
+	return noBody(http.StatusOK, func(r *http.Request) (*users.User, error) {
+		return svc.Get(r.Context(), r.PathValue("id"))
 	})
 }
 
 type userUpdater interface {
-	Update(ctx context.Context, id string, p users.Patch) (*users.User, error)
+	Update(ctx context.Context, id string, p users.Patch, ifMatch []string) (*users.User, error)
 }
 
 // UpdateUser is PATCH /users/{id}.
 func UpdateUser(svc userUpdater) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p users.Patch
-		if err := decode(r, &p); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		u, err := svc.Update(r.Context(), r.PathValue("id"), p)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, u)
+	return withBody(http.StatusOK, func(r *http.Request, p users.Patch) (*users.User, error) {
+		return svc.Update(r.Context(), r.PathValue("id"), p, ifMatch(r))
 	})
 }
 
 type settingsGetter interface {
-	Get(ctx context.Context) (settings.Settings, error)
+	Get(ctx context.Context) (settings.Snapshot, error)
 }
 
 // GetSettings is GET /settings.
 func GetSettings(svc settingsGetter) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := svc.Get(r.Context())
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, s)
+	return noBody(http.StatusOK, func(r *http.Request) (settings.Snapshot, error) {
+		return svc.Get(r.Context())
 	})
 }
 
 type settingsUpdater interface {
-	Update(ctx context.Context, p settings.Patch) (settings.Settings, error)
+	Update(ctx context.Context, p settings.Patch, ifMatch []string) (settings.Snapshot, error)
 }
 
 // UpdateSettings is PATCH /settings.
 func UpdateSettings(svc settingsUpdater) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p settings.Patch
-		if err := decode(r, &p); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		s, err := svc.Update(r.Context(), p)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, s)
+	return withBody(http.StatusOK, func(r *http.Request, p settings.Patch) (settings.Snapshot, error) {
+		return svc.Update(r.Context(), p, ifMatch(r))
 	})
 }
 
@@ -253,12 +147,7 @@ type summarizer interface {
 
 // GetSummary is GET /summary.
 func GetSummary(svc summarizer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := svc.Summary(r.Context())
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, s)
+	return noBody(http.StatusOK, func(r *http.Request) (users.Summary, error) {
+		return svc.Summary(r.Context())
 	})
 }

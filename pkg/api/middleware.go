@@ -19,7 +19,7 @@ import (
 
 // Authenticator turns a bearer token into the caller and the settings.
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (access.Actor, settings.Settings, error)
+	Authenticate(ctx context.Context, token string) (access.Actor, settings.Snapshot, error)
 }
 
 // RequestIDHeader carries the request's id on every response and in logs.
@@ -51,11 +51,12 @@ type Options struct {
 }
 
 // Wrap gives a route's handler everything every route shares: a request id,
-// the security headers, panic recovery, one access log line, the request's
-// facts for the domain, and the route's access level (deny by default: a
-// route with no access level refuses everyone). The gateway adapter and the
-// dev server have already set r.RemoteAddr to the client's address as the
-// gateway saw it, and may have set X-Request-Id.
+// the security headers of its kind, panic recovery, one access log line, the
+// request's facts for the domain, the route's access level (deny by default:
+// a route with no access level refuses everyone) and, on POST, the
+// Idempotency-Key convention. The gateway adapter and the dev server have
+// already set r.RemoteAddr to the client's address as the gateway saw it,
+// and may have set X-Request-Id.
 func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 	authn, log := o.Auth, o.Log
 	now := o.Now
@@ -68,24 +69,15 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 		if !requestIDPattern.MatchString(id) {
 			id = strings.TrimPrefix(ids.New("req"), "req_")
 		}
-		hdr := w.Header()
-		hdr.Set(RequestIDHeader, id)
-		hdr.Set("Cache-Control", "no-store")
-		hdr.Set("X-Content-Type-Options", "nosniff")
-		hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		hdr.Set("Referrer-Policy", "no-referrer")
-		hdr.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		w.Header().Set(RequestIDHeader, id)
+		SecurityHeaders(w.Header(), route.Kind)
 
 		ip := clientIP(r.RemoteAddr)
 		rlog := log.With(slog.String("request_id", id))
 		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
 		ctx = context.WithValue(ctx, loggerKey{}, rlog)
-		ctx = access.WithRequest(ctx, access.Request{
-			// Milliseconds: every time the API returns has at most three
-			// fractional digits, which every RFC 3339 parser reads.
-			ID: id, IP: ip, UserAgent: r.UserAgent(), Now: start.UTC().Truncate(time.Millisecond),
-		})
+		ctx = access.WithRequest(ctx, access.Request{ID: id, IP: ip, UserAgent: r.UserAgent(), Route: route.Name, Now: start})
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		actorID := ""
 		defer func() {
@@ -119,7 +111,9 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 			}
 			ctx = access.WithActor(ctx, a)
 			ctx = settings.WithSnapshot(ctx, st)
-			withIdempotency(o.Idempotency, route.Name, rec, r.WithContext(ctx), h)
+		}
+		if r.Method == http.MethodPost {
+			withIdempotency(o.Idempotency, route, rec, r.WithContext(ctx), h)
 			return
 		}
 		h.ServeHTTP(rec, r.WithContext(ctx))
@@ -128,10 +122,10 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 
 // authenticate reads the bearer token. Only the Authorization header is
 // read: a token in the query string would end up in access logs.
-func authenticate(ctx context.Context, authn Authenticator, r *http.Request) (access.Actor, settings.Settings, error) {
+func authenticate(ctx context.Context, authn Authenticator, r *http.Request) (access.Actor, settings.Snapshot, error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return access.Actor{}, settings.Settings{}, apperr.ErrUnauthorized
+		return access.Actor{}, settings.Snapshot{}, apperr.ErrUnauthorized
 	}
 	return authn.Authenticate(ctx, strings.TrimSpace(token))
 }

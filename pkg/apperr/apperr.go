@@ -20,6 +20,7 @@ const (
 	KindThrottled                // too many attempts; retry after RetryAfter
 	KindUnavailable              // a dependency is throttling or down; retry after RetryAfter
 	KindUnsupported              // the request's media type is not accepted
+	KindPrecondition             // the request's precondition (If-Match) does not hold
 )
 
 // FieldError is one bad field of an input.
@@ -65,6 +66,9 @@ var (
 	ErrForbidden    = New(KindForbidden, "forbidden", "You may not do this.")
 	ErrNotFound     = New(KindNotFound, "not_found", "No such resource.")
 	ErrInternal     = New(KindInternal, "internal", "Something went wrong on our side.")
+	// ErrPrecondition answers an If-Match that no longer matches: the
+	// resource changed since the client read it.
+	ErrPrecondition = New(KindPrecondition, "precondition_failed", "It changed since you read it: read it again, then retry.")
 )
 
 // Validation returns a validation_failed error listing the bad fields.

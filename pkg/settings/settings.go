@@ -3,6 +3,8 @@ package settings
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -23,6 +25,17 @@ type Settings struct {
 	SessionIdleHours        int  `json:"session_idle_hours"`
 	PasswordMinLength       int  `json:"password_min_length"`
 }
+
+// Snapshot is the settings as read, with their version: what GET and PATCH
+// /settings answer, its version as the ETag.
+type Snapshot struct {
+	Settings
+	// Version counts the changes of the settings; 0 until the first.
+	Version int `json:"-"`
+}
+
+// Revision is the ETag of the settings (see api).
+func (s Snapshot) Revision() string { return strconv.Itoa(s.Version) }
 
 // Defaults are the settings of a new installation.
 func Defaults() Settings {
@@ -63,6 +76,22 @@ var bounds = map[string][2]int{
 type Change struct {
 	From any `json:"from" dynamodbav:"from"`
 	To   any `json:"to" dynamodbav:"to"`
+}
+
+// Check names the patch's bad fields that need no current settings (see
+// api.Checker).
+func (p Patch) Check(context.Context) apperr.Fields {
+	_, _, err := p.Apply(Defaults())
+	if err == nil {
+		return nil
+	}
+	var bad apperr.Fields
+	for _, f := range apperr.As(err).Fields {
+		if f.Field != "session_idle_hours" || p.SessionIdleHours.Set {
+			bad = append(bad, f)
+		}
+	}
+	return bad
 }
 
 // Apply returns s with the patch applied, or a validation error naming every
@@ -138,33 +167,41 @@ func requireAdmin(ctx context.Context) error {
 
 // Get returns the settings: those authentication read for this request
 // (strongly consistent, moments ago), else a fresh read. Errors: forbidden.
-func (s *Service) Get(ctx context.Context) (Settings, error) {
+func (s *Service) Get(ctx context.Context) (Snapshot, error) {
 	if err := requireAdmin(ctx); err != nil {
-		return Settings{}, err
+		return Snapshot{}, err
 	}
-	if cur, ok := FromContext(ctx); ok {
+	if cur, ok := SnapshotFrom(ctx); ok {
 		return cur, nil
 	}
-	cur, _, err := s.store.GetSettings(ctx)
-	return cur, err
+	cur, version, err := s.store.GetSettings(ctx)
+	return Snapshot{cur, version}, err
 }
 
 // Update applies p and returns the new settings. A patch that changes nothing
-// writes nothing (and no audit event). Errors: forbidden, validation_failed.
-func (s *Service) Update(ctx context.Context, p Patch) (Settings, error) {
+// writes nothing (and no audit event). With ifMatch (the revisions the client
+// accepts) it applies only to settings still at one of them.
+// Errors: forbidden, validation_failed, precondition_failed.
+func (s *Service) Update(ctx context.Context, p Patch, ifMatch []string) (Snapshot, error) {
 	if err := requireAdmin(ctx); err != nil {
-		return Settings{}, err
+		return Snapshot{}, err
 	}
-	var out Settings
+	var out Snapshot
 	err := retry.Optimistic(ctx, ErrChanged, func() error {
 		cur, version, err := s.store.GetSettings(ctx)
 		if err != nil {
 			return err
 		}
 		next, changed, err := p.Apply(cur)
-		if err != nil || len(changed) == 0 {
-			out = cur
+		if err != nil {
 			return err
+		}
+		if ifMatch != nil && !slices.Contains(ifMatch, strconv.Itoa(version)) {
+			return apperr.ErrPrecondition
+		}
+		if len(changed) == 0 {
+			out = Snapshot{cur, version}
+			return nil
 		}
 		details := map[string]any{}
 		for name, c := range changed {
@@ -174,11 +211,11 @@ func (s *Service) Update(ctx context.Context, p Patch) (Settings, error) {
 		if err := s.store.SaveSettings(ctx, next, version, ev); err != nil {
 			return err
 		}
-		out = next
+		out = Snapshot{next, version + 1}
 		return nil
 	})
 	if err != nil {
-		return Settings{}, fmt.Errorf("update settings: %w", err)
+		return Snapshot{}, fmt.Errorf("update settings: %w", err)
 	}
 	return out, nil
 }
@@ -187,12 +224,18 @@ type snapshotKey struct{}
 
 // WithSnapshot returns ctx carrying the settings read while authenticating the
 // request, so that services need not read them again.
-func WithSnapshot(ctx context.Context, s Settings) context.Context {
+func WithSnapshot(ctx context.Context, s Snapshot) context.Context {
 	return context.WithValue(ctx, snapshotKey{}, s)
+}
+
+// SnapshotFrom returns the settings carried by ctx, with their version.
+func SnapshotFrom(ctx context.Context) (Snapshot, bool) {
+	s, ok := ctx.Value(snapshotKey{}).(Snapshot)
+	return s, ok
 }
 
 // FromContext returns the settings carried by ctx, if any.
 func FromContext(ctx context.Context) (Settings, bool) {
-	s, ok := ctx.Value(snapshotKey{}).(Settings)
-	return s, ok
+	s, ok := SnapshotFrom(ctx)
+	return s.Settings, ok
 }

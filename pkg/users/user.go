@@ -1,6 +1,7 @@
 package users
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/usermgmt/ums/pkg/access"
@@ -78,6 +79,11 @@ type Stats struct {
 	ActiveSessions int `json:"active_sessions"`
 	APIKeys        int `json:"api_keys"`
 }
+
+// Revision identifies the user's version: the ETag of its representation,
+// which If-Match names to make a change apply only to what the client read.
+// Activity (last_seen_at) does not change it.
+func (u *User) Revision() string { return strconv.Itoa(u.Version) }
 
 // Team returns the team id, or "" when the user has none.
 func (u *User) Team() string {

@@ -89,19 +89,42 @@ func CheckUsername(username string) string {
 	return ""
 }
 
-// checkName returns a message for a bad name, or "".
+// checkName returns a message for a bad name, or "". A name is text people
+// read: valid UTF-8, no control characters, none of the characters that
+// reorder the text around them (bidirectional embeddings, overrides and
+// isolates, which can make "gnp.exe" read as "exe.png"), and at least one
+// character that shows (a lone zero-width space is no name).
 func checkName(name string, required bool, max int) string {
 	switch {
 	case name == "" && required:
 		return "is required"
+	case name == "":
+		return ""
 	case utf8.RuneCountInString(name) > max:
 		return "must be at most " + strconv.Itoa(max) + " characters"
 	case !utf8.ValidString(name):
 		return "must be valid UTF-8"
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		return "must not contain control characters"
+	case strings.IndexFunc(name, isBidiControl) >= 0:
+		return "must not contain characters that reorder text (bidirectional overrides)"
+	case strings.IndexFunc(name, isVisible) < 0:
+		return "must contain a visible character"
 	}
 	return ""
+}
+
+// isBidiControl reports the bidirectional embeddings, overrides and isolates
+// (U+202A to U+202E, U+2066 to U+2069). The marks (U+200E, U+200F) stay
+// allowed: right-to-left names need them and they reorder nothing.
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// isVisible reports a letter, mark, number, punctuation or symbol: anything
+// but white space and invisible format characters.
+func isVisible(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
 }
 
 // cleanName trims a name and folds runs of white space to one space.

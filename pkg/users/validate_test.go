@@ -55,8 +55,15 @@ func TestCheckName(t *testing.T) {
 	if checkName("", true, maxName) == "" || checkName("a\x07b", true, maxName) == "" || checkName(strings.Repeat("é", 101), true, maxName) == "" {
 		t.Fatal("a bad name passed")
 	}
-	if msg := checkName("Zoë Ångström-Ó'Brien", true, maxName); msg != "" {
-		t.Fatal(msg)
+	for _, good := range []string{"Zoë Ångström-Ó'Brien", "Skłodowska", "李", "محمد\u200f", "O\u200cK", "Ａ"} {
+		if msg := checkName(good, true, maxName); msg != "" {
+			t.Errorf("checkName(%q) = %q", good, msg)
+		}
+	}
+	for _, bad := range []string{"\u200b", "\u200b\u200b", "evil\u202egnp.exe", "a\u2066b", "\xff\xfe", "a\u0000b", "\u00ad"} {
+		if checkName(bad, true, maxName) == "" {
+			t.Errorf("checkName(%q) accepted it", bad)
+		}
 	}
 	if got := cleanName("  Jane \t  Mary  "); got != "Jane Mary" {
 		t.Fatalf("cleanName = %q", got)

@@ -1,0 +1,127 @@
+package users
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/ids"
+)
+
+// Get returns a user with stats, if the caller may see them.
+// Errors: not_found (also for users the caller may not see).
+func (s *Service) Get(ctx context.Context, id string) (*User, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ids.Valid("usr", id) {
+		return nil, ErrNotFound
+	}
+	u, err := s.withStats(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Sees(u.Team()) {
+		return nil, ErrNotFound
+	}
+	return u, nil
+}
+
+// Me returns the caller's own user with stats. Errors: not_found for an
+// actor that is no user (a system API key).
+func (s *Service) Me(ctx context.Context) (*User, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.UserID == "" {
+		return nil, ErrNotFound
+	}
+	return s.withStats(ctx, a.UserID)
+}
+
+func (s *Service) withStats(ctx context.Context, id string) (*User, error) {
+	st, err := s.settingsFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idle := time.Duration(st.SessionIdleHours) * time.Hour
+	return s.store.GetUserWithStats(ctx, id, access.RequestFrom(ctx).Now, idle)
+}
+
+// ListQuery selects a page of users.
+type ListQuery struct {
+	Status Status
+	Role   access.Role
+	TeamID string
+	Usage  Usage
+	Limit  int
+	Cursor string
+}
+
+// Page is one page of a list.
+type Page struct {
+	Items      []*User `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// ErrBadCursor reports a cursor the store cannot read.
+var ErrBadCursor = apperr.Validation(apperr.FieldError{Field: "cursor", Message: "is not a cursor from this list"})
+
+// List returns a page of users, newest first. A manager sees their own team
+// only. Errors: validation_failed, forbidden.
+func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	var bad apperr.Fields
+	if q.Status != "" && !q.Status.Valid() {
+		bad.Add("status", "must be one of invited, active, deactivated, in_deletion, anonymized")
+	}
+	if q.Role != "" && !q.Role.Valid() {
+		bad.Add("role", "must be one of admin, manager, member")
+	}
+	if q.Usage != "" && !q.Usage.Valid() {
+		bad.Add("usage", "must be one of registered, connected, used")
+	}
+	if q.TeamID != "" && !ids.Valid("team", q.TeamID) {
+		bad.Add("team_id", "no such team")
+	}
+	if err := bad.Err(); err != nil {
+		return Page{}, err
+	}
+	switch a.Role {
+	case access.Admin:
+	case access.Manager:
+		if q.TeamID != "" && q.TeamID != a.TeamID {
+			return Page{}, apperr.Forbidden("forbidden", "Managers see their own team only.")
+		}
+		if a.TeamID == "" {
+			return Page{Items: []*User{}}, nil
+		}
+		q.TeamID = a.TeamID
+	default:
+		return Page{}, apperr.ErrForbidden
+	}
+	page, err := s.store.ListUsers(ctx, q)
+	if err != nil {
+		return Page{}, fmt.Errorf("list users: %w", err)
+	}
+	return page, nil
+}
+
+// Summary returns the usage summary, exact. Errors: forbidden.
+func (s *Service) Summary(ctx context.Context) (Summary, error) {
+	if a, err := actorOf(ctx); err != nil || a.Role != access.Admin {
+		return Summary{}, apperr.ErrForbidden
+	}
+	st, c, err := s.store.GetCounts(ctx)
+	if err != nil {
+		return Summary{}, fmt.Errorf("summary: %w", err)
+	}
+	return SummaryOf(c, st.LicenseCount), nil
+}
