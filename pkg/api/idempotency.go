@@ -13,12 +13,13 @@ import (
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/idempotency"
+	"github.com/usermgmt/ums/pkg/routes"
 )
 
 // IdempotencyStore keeps Idempotency-Key records.
 type IdempotencyStore interface {
 	GetIdempotency(ctx context.Context, key string) (*idempotency.Record, error)
-	SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte) error
+	SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte, secret bool) error
 }
 
 // IdempotencyHeader is the request header of the convention.
@@ -27,11 +28,14 @@ const IdempotencyHeader = "Idempotency-Key"
 // replayedHeader marks a replayed response.
 const replayedHeader = "Idempotent-Replayed"
 
-// withIdempotency serves a signed-in POST that carries an Idempotency-Key:
-// the same key and body within 24 hours get the first response and apply
-// nothing twice; the same key with another body gets idempotency_conflict.
-// Public routes never store responses: theirs carry tokens.
-func withIdempotency(store IdempotencyStore, route string, w http.ResponseWriter, r *http.Request, next http.Handler) {
+// withIdempotency serves a POST that carries an Idempotency-Key, signed in or
+// not: the same key and body within 24 hours get the first response and
+// apply nothing twice; the same key with another body gets
+// idempotency_conflict. Keys are the caller's own (a signed-in caller's, or
+// everyone's on a public route). A route whose response carries a secret
+// keeps only the fact that it succeeded: a retry gets idempotency_conflict
+// saying so, never the secret again.
+func withIdempotency(store IdempotencyStore, route routes.Route, w http.ResponseWriter, r *http.Request, next http.Handler) {
 	key := r.Header.Get(IdempotencyHeader)
 	if key == "" || r.Method != http.MethodPost || store == nil {
 		next.ServeHTTP(w, r)
@@ -49,7 +53,7 @@ func withIdempotency(store IdempotencyStore, route string, w http.ResponseWriter
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(body)
-	scope := sha256.Sum256([]byte(a.ID + "\x00" + route + "\x00" + key))
+	scope := sha256.Sum256([]byte(a.ID + "\x00" + route.Name + "\x00" + key))
 	claim := &idempotency.Claim{Key: hex.EncodeToString(scope[:]), BodyHash: hex.EncodeToString(sum[:]), At: access.RequestFrom(r.Context()).Now}
 
 	if done, err := replay(store, w, r, claim); done || err != nil {
@@ -76,7 +80,7 @@ func withIdempotency(store IdempotencyStore, route string, w http.ResponseWriter
 				stored.Set(h, v)
 			}
 		}
-		if err := store.SaveIdempotency(r.Context(), claim, buf.status, stored, buf.body.Bytes()); err != nil && !errors.Is(err, idempotency.ErrInFlight) {
+		if err := store.SaveIdempotency(r.Context(), claim, buf.status, stored, buf.body.Bytes(), route.Secret); err != nil && !errors.Is(err, idempotency.ErrInFlight) {
 			// The change is applied; only its replay is lost. Say so in the
 			// log and still answer the client truthfully.
 			loggerFrom(r.Context()).Error("idempotency: response not saved", "error", err.Error())
@@ -97,6 +101,8 @@ func replay(store IdempotencyStore, w http.ResponseWriter, r *http.Request, c *i
 		return false, idempotency.ErrConflict
 	case !rec.Done:
 		return false, idempotency.ErrInFlight
+	case rec.Secret:
+		return false, idempotency.ErrSecretNotKept
 	}
 	for k, v := range rec.Header {
 		w.Header()[k] = v

@@ -80,10 +80,31 @@ type Failure struct {
 	// the count of LoginKey rises.
 	UserID   string
 	LoginKey string
-	// Count is false for attempts refused without a check (throttled).
+	// Count is false for attempts refused without a check (throttled) and
+	// right passwords of accounts that may not sign in.
 	Count bool
-	// IPWindow is the window of the source IP's failure count.
+	// IPWindow is the window of the source IP's failure count; a counted
+	// failure raises it only while it is below IPLimit.
 	IPWindow time.Time
+	IPLimit  int
+}
+
+// SignIn is a successful sign-in to write.
+type SignIn struct {
+	// User is the user as read and verified. The write is conditioned on
+	// what the sign-in depends on: the user is active, its password and
+	// session generation are those read, and no failure was counted since.
+	User *users.User
+	// Usage is the user's usage after the sign-in.
+	Usage users.Usage
+	// PasswordHash, if set, replaces a hash made with weaker parameters.
+	PasswordHash string
+	Session      *Session
+	Attempt      Attempt
+	Event        audit.Event
+	// The source IP's failure count must still be below IPLimit.
+	IPWindow time.Time
+	IPLimit  int
 }
 
 // Store is what the auth service needs from storage.
@@ -93,23 +114,42 @@ type Store interface {
 	LookupLogin(ctx context.Context, kind, login, loginKey, ip string, window time.Time) (LoginLookup, error)
 	// GetUser reads a user, strongly consistent. Errors: users.ErrNotFound.
 	GetUser(ctx context.Context, id string) (*users.User, error)
-	// LoginSucceeded writes the session, the user's sign-in (after, if before
-	// is unchanged and its failure count is still before's), the counters'
-	// delta, the attempt and ev in one transaction. Errors: users.ErrChanged.
-	LoginSucceeded(ctx context.Context, before, after *users.User, s *Session, a Attempt, ev audit.Event) error
+	// LoginSucceeded writes a sign-in: the session, the user's sign-in
+	// (last_login_at, usage, a rehash; the failure count cleared), the
+	// counters, the attempt and the event, in one transaction.
+	// Errors: ErrFailureCounted, ErrIPLimited, users.ErrNotFound, and a
+	// *UserChanged carrying the user as it now is.
+	LoginSucceeded(ctx context.Context, in SignIn) error
 	// LoginFailed records a failed attempt and raises the counters, atomically.
+	// Errors: ErrIPLimited (nothing written).
 	LoginFailed(ctx context.Context, f Failure) error
 	// RecordAttempt records an attempt alone.
 	RecordAttempt(ctx context.Context, a Attempt) error
 	// Authenticate reads the user, the session and the settings in one
 	// strongly consistent round trip; a missing session or user is
 	// apperr.ErrUnauthorized.
-	Authenticate(ctx context.Context, userID, sessionID string) (*users.User, *Session, settings.Settings, error)
+	Authenticate(ctx context.Context, userID, sessionID string) (*users.User, *Session, settings.Snapshot, error)
 	// TouchSession records activity on the session and the user.
 	TouchSession(ctx context.Context, userID, sessionID string, at time.Time) error
 	// DeleteSession removes a session with ev. Errors: apperr.ErrNotFound.
 	DeleteSession(ctx context.Context, userID, sessionID string, ev audit.Event) error
 }
+
+// Errors the store reports about a sign-in.
+var (
+	// ErrFailureCounted: a failed attempt was counted between the read and
+	// the write, so a parallel guess may have locked the account.
+	ErrFailureCounted = errors.New("auth: a failure was counted since the user was read")
+	// ErrIPLimited: the source IP reached its limit of failures.
+	ErrIPLimited = errors.New("auth: the source IP is over its failure limit")
+)
+
+// UserChanged reports that the user changed between the read and the write
+// of a sign-in in a way that may not refuse it (another sign-in, a new
+// password, sessions ended): the sign-in is decided again on Current.
+type UserChanged struct{ Current *users.User }
+
+func (e *UserChanged) Error() string { return "auth: the user changed since it was read" }
 
 // ErrInvalidCredentials is the one answer to an unknown login, a wrong
 // password and an account that may not sign in.
@@ -118,6 +158,10 @@ var ErrInvalidCredentials = apperr.New(apperr.KindUnauthorized, "invalid_credent
 // TouchEvery is how stale a session's last-active time may get before a
 // request writes it again: activity costs a write at most this often.
 const TouchEvery = 5 * time.Minute
+
+// signInTries bounds how often one sign-in is decided again because the
+// user changed meanwhile: each retry follows a write that landed.
+const signInTries = 10
 
 // Service signs users in and out and authenticates requests.
 type Service struct {
@@ -146,6 +190,8 @@ type LoginResult struct {
 // Login signs a user in with an email or username and a password. Unknown
 // logins, wrong passwords and accounts that may not sign in all get
 // invalid_credentials after the same work. Every attempt is recorded.
+// Sign-ins of one user that overlap (two devices, a double click) all
+// succeed: only a failure counted since the user was read refuses one.
 // Errors: validation_failed, invalid_credentials, throttled.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
 	var bad apperr.Fields
@@ -172,6 +218,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	loginKey := ids.FromHash("lgn", kind+":"+norm)
 	window := ipWindow(now)
 	attempt := Attempt{ID: ids.New("att"), At: now, Login: truncate(login, 254), IP: req.IP, UserAgent: truncate(req.UserAgent, 512)}
+	counted := Failure{Count: true, IPWindow: window, IPLimit: IPFailureLimit}
 
 	look, err := s.store.LookupLogin(ctx, kind, norm, loginKey, req.IP, window)
 	if err != nil {
@@ -180,88 +227,137 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	if look.IPFailures >= IPFailureLimit {
 		return nil, s.throttled(ctx, attempt, look.UserID, window.Add(IPWindow).Sub(now))
 	}
+	unknown := func() error {
+		passwords.VerifyDummy(in.Password)
+		f := counted
+		f.LoginKey = loginKey
+		return s.failed(ctx, attempt, ReasonUnknownUser, f)
+	}
 	if look.UserID == "" {
 		if until := LockedUntil(look.Failures, look.LastFailure); now.Before(until) {
 			return nil, s.throttled(ctx, attempt, "", until.Sub(now))
 		}
-		passwords.VerifyDummy(in.Password)
-		return nil, s.failed(ctx, attempt, ReasonUnknownUser, Failure{LoginKey: loginKey, Count: true, IPWindow: window})
+		return nil, unknown()
 	}
-
 	u, err := s.store.GetUser(ctx, look.UserID)
 	if errors.Is(err, users.ErrNotFound) {
 		// The uniqueness item outlived its user for a moment (a purge in
-		// flight): treat the login as unknown.
-		passwords.VerifyDummy(in.Password)
-		return nil, s.failed(ctx, attempt, ReasonUnknownUser, Failure{LoginKey: loginKey, Count: true, IPWindow: window})
+		// flight): the login is unknown.
+		return nil, unknown()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	if until := LockedUntil(u.FailedLogins, u.LastFailedAt); now.Before(until) {
-		return nil, s.throttled(ctx, attempt, u.ID, until.Sub(now))
-	}
-	attempt.UserID = &u.ID
-	ok, rehash := false, false
-	if u.PasswordHash == "" {
-		passwords.VerifyDummy(in.Password)
-	} else if ok, rehash, err = passwords.Verify(in.Password, u.PasswordHash, s.Params); err != nil {
-		return nil, fmt.Errorf("login: verify user %s: %w", u.ID, err)
-	}
-	if !ok {
-		return nil, s.failed(ctx, attempt, ReasonInvalidCredentials, Failure{UserID: u.ID, Count: true, IPWindow: window})
-	}
-	if u.Status != users.StatusActive {
-		// The right password for an account that may not sign in: refused
-		// alike, recorded with the real reason, not counted as a guess.
-		reason := ReasonNotActive
-		if u.Status == users.StatusDeactivated || u.Status == users.StatusInDeletion {
-			reason = string(u.Status)
+	verified, rehash := "", false // the hash the password was verified against
+	for try := 1; ; try++ {
+		if until := LockedUntil(u.FailedLogins, u.LastFailedAt); now.Before(until) {
+			return nil, s.throttled(ctx, attempt, u.ID, until.Sub(now))
 		}
-		return nil, s.failed(ctx, attempt, reason, Failure{UserID: u.ID, IPWindow: window})
+		attempt.UserID = &u.ID
+		if u.PasswordHash == "" {
+			passwords.VerifyDummy(in.Password)
+			f := counted
+			f.UserID = u.ID
+			return nil, s.failed(ctx, attempt, ReasonInvalidCredentials, f)
+		}
+		if u.PasswordHash != verified {
+			ok := false
+			if ok, rehash, err = passwords.Verify(in.Password, u.PasswordHash, s.Params); err != nil {
+				return nil, fmt.Errorf("login: verify user %s: %w", u.ID, err)
+			}
+			if !ok {
+				f := counted
+				f.UserID = u.ID
+				return nil, s.failed(ctx, attempt, ReasonInvalidCredentials, f)
+			}
+			verified = u.PasswordHash
+		}
+		if u.Status != users.StatusActive {
+			// The right password for an account that may not sign in: refused
+			// alike, recorded with the real reason, not counted as a guess.
+			reason := ReasonNotActive
+			if u.Status == users.StatusDeactivated || u.Status == users.StatusInDeletion {
+				reason = string(u.Status)
+			}
+			return nil, s.failed(ctx, attempt, reason, Failure{UserID: u.ID, IPWindow: window})
+		}
+		res, err := s.signIn(ctx, u, look.Settings, attempt, window, rehash, in.Password)
+		var changed *UserChanged
+		switch {
+		case err == nil:
+			return res, nil
+		case errors.Is(err, ErrFailureCounted):
+			// A parallel guess was counted after our read and may have
+			// locked the account: this attempt must not slip past it. It
+			// fails like a wrong password (uncounted; it was not wrong).
+			return nil, s.failed(ctx, attempt, ReasonThrottled, Failure{UserID: u.ID, IPWindow: window})
+		case errors.Is(err, ErrIPLimited):
+			return nil, s.throttled(ctx, attempt, u.ID, window.Add(IPWindow).Sub(now))
+		case errors.Is(err, users.ErrNotFound):
+			return nil, unknown()
+		case errors.As(err, &changed) && try < signInTries:
+			// Another sign-in or change landed between our read and write:
+			// decide again on the user as it now is.
+			u = changed.Current
+		default:
+			return nil, fmt.Errorf("login: %w", err)
+		}
 	}
+}
 
+// signIn writes a verified sign-in of u and returns the answer to it.
+func (s *Service) signIn(ctx context.Context, u *users.User, st settings.Settings, attempt Attempt, window time.Time, rehash bool, password string) (*LoginResult, error) {
+	now := access.RequestFrom(ctx).Now
+	usage := users.UsageConnected
+	if u.Usage != nil && *u.Usage == users.UsageUsed {
+		usage = users.UsageUsed
+	}
+	in := SignIn{User: u, Usage: usage, IPWindow: window, IPLimit: IPFailureLimit}
+	if rehash {
+		in.PasswordHash = passwords.Hash(password, s.Params)
+	}
+	token, sess := s.newSession(ctx, u, st)
+	attempt.Success = true
+	in.Session, in.Attempt = sess, attempt
+	in.Event = audit.New(ctx, "session.created", "session", sess.ID, map[string]any{"user_id": u.ID, "device": sess.Device}).ByUser(u.ID)
+	if err := s.store.LoginSucceeded(ctx, in); err != nil {
+		return nil, err
+	}
 	after := u.Clone()
 	after.LastLoginAt = &now
+	after.Usage = &usage
 	after.Version = u.Version + 1
-	if u.Usage == nil || *u.Usage == users.UsageRegistered {
-		connected := users.UsageConnected
-		after.Usage = &connected
-	}
-	if rehash {
-		after.PasswordHash = passwords.Hash(in.Password, s.Params)
-	}
-	token, sid := newSessionToken(u.ID)
-	st := look.Settings
-	sess := &Session{
-		ID: sid, UserID: u.ID, UserDisplayName: u.DisplayName,
-		IP: req.IP, UserAgent: attempt.UserAgent, Device: Device(req.UserAgent),
-		CreatedAt: now, LastActiveAt: now,
-		ExpiresAt: now.Add(time.Duration(st.SessionTTLHours) * time.Hour),
-		Current:   true, Gen: u.SessionGen,
-	}
-	attempt.Success = true
-	ev := audit.New(ctx, "session.created", "session", sid, map[string]any{"user_id": u.ID, "device": sess.Device}).ByUser(u.ID)
-	err = s.store.LoginSucceeded(ctx, u, after, sess, attempt, ev)
-	if errors.Is(err, users.ErrChanged) {
-		// Another attempt or change landed between our read and write: a
-		// parallel guess must not slip past the throttle, so this attempt
-		// fails like a wrong password (uncounted; it was not wrong).
-		return nil, s.failed(ctx, attempt, ReasonThrottled, Failure{UserID: u.ID, IPWindow: window})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("login: %w", err)
-	}
 	after.FailedLogins, after.LastFailedAt = 0, time.Time{}
 	return &LoginResult{Token: token, Session: sess, User: after}, nil
 }
 
-// failed records a failed attempt and returns invalid_credentials.
+// newSession mints a session of u that starts now, and its token: the one
+// path by which every sign-in (a password, a registration, an accepted
+// invitation) starts a session.
+func (s *Service) newSession(ctx context.Context, u *users.User, st settings.Settings) (string, *Session) {
+	req := access.RequestFrom(ctx)
+	token, sid := newSessionToken(u.ID)
+	return token, &Session{
+		ID: sid, UserID: u.ID, UserDisplayName: u.DisplayName,
+		IP: req.IP, UserAgent: truncate(req.UserAgent, 512), Device: Device(req.UserAgent),
+		CreatedAt: req.Now, LastActiveAt: req.Now,
+		ExpiresAt: req.Now.Add(time.Duration(st.SessionTTLHours) * time.Hour),
+		Current:   true, Gen: u.SessionGen,
+	}
+}
+
+// failed records a failed attempt and returns invalid_credentials, or
+// throttled when the source IP reached its limit meanwhile: of N parallel
+// failures with k left below the limit, exactly k are counted.
 func (s *Service) failed(ctx context.Context, a Attempt, reason string, f Failure) error {
 	a.Success = false
 	a.Reason = &reason
 	f.Attempt = a
-	if err := s.store.LoginFailed(ctx, f); err != nil {
+	err := s.store.LoginFailed(ctx, f)
+	if errors.Is(err, ErrIPLimited) {
+		return s.throttled(ctx, a, f.UserID, f.IPWindow.Add(IPWindow).Sub(a.At))
+	}
+	if err != nil {
 		return fmt.Errorf("login: record failure: %w", err)
 	}
 	return ErrInvalidCredentials
@@ -270,6 +366,7 @@ func (s *Service) failed(ctx context.Context, a Attempt, reason string, f Failur
 // throttled records a refused attempt and returns throttled.
 func (s *Service) throttled(ctx context.Context, a Attempt, userID string, wait time.Duration) error {
 	reason := ReasonThrottled
+	a.Success = false
 	a.Reason = &reason
 	if userID != "" {
 		a.UserID = &userID
@@ -283,19 +380,19 @@ func (s *Service) throttled(ctx context.Context, a Attempt, userID string, wait 
 // Authenticate turns a bearer token into the request's actor and the
 // settings. It refuses (unauthorized) a token that is malformed, unknown,
 // ended, expired, idle too long, or whose user is not active.
-func (s *Service) Authenticate(ctx context.Context, token string) (access.Actor, settings.Settings, error) {
+func (s *Service) Authenticate(ctx context.Context, token string) (access.Actor, settings.Snapshot, error) {
 	userID, sid, ok := parseSessionToken(token)
 	if !ok {
-		return access.Actor{}, settings.Settings{}, apperr.ErrUnauthorized
+		return access.Actor{}, settings.Snapshot{}, apperr.ErrUnauthorized
 	}
 	u, sess, st, err := s.store.Authenticate(ctx, userID, sid)
 	if err != nil {
-		return access.Actor{}, settings.Settings{}, err
+		return access.Actor{}, settings.Snapshot{}, err
 	}
 	now := access.RequestFrom(ctx).Now
 	idle := time.Duration(st.SessionIdleHours) * time.Hour
 	if sess.Gen != u.SessionGen || !sess.Active(now, idle) || u.Status != users.StatusActive {
-		return access.Actor{}, settings.Settings{}, apperr.ErrUnauthorized
+		return access.Actor{}, settings.Snapshot{}, apperr.ErrUnauthorized
 	}
 	if now.Sub(sess.LastActiveAt) >= TouchEvery {
 		// Best effort: a failed touch must not fail the request.
@@ -333,4 +430,25 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// Knows reports whether password is the current password of the account a
+// login names, and changes nothing: no attempt is recorded and no failure
+// counted. It is for tools (make run tells whether it knows the seeded
+// admin's password), never for a route.
+func (s *Service) Knows(ctx context.Context, login, password string) (bool, error) {
+	kind, norm := "username", users.NormalizeUsername(login)
+	if strings.Contains(login, "@") {
+		kind, norm = "email", users.NormalizeEmail(login)
+	}
+	look, err := s.store.LookupLogin(ctx, kind, norm, "", "", time.Time{})
+	if err != nil || look.UserID == "" {
+		return false, err
+	}
+	u, err := s.store.GetUser(ctx, look.UserID)
+	if err != nil || u.PasswordHash == "" {
+		return false, err
+	}
+	ok, _, err := passwords.Verify(password, u.PasswordHash, s.Params)
+	return ok, err
 }

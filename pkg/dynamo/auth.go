@@ -2,11 +2,15 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/auth"
+	"github.com/usermgmt/ums/pkg/schema"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/users"
 )
@@ -40,22 +44,77 @@ func (s *Store) LookupLogin(ctx context.Context, kind, login, loginKey, ip strin
 	}, nil
 }
 
-// LoginSucceeded writes a sign-in: the session, the user (versioned, and only
-// if no failure was counted since the user was read), the counters, the
-// attempt and the audit event, in one transaction.
-func (s *Store) LoginSucceeded(ctx context.Context, before, after *users.User, sess *auth.Session, a auth.Attempt, ev audit.Event) error {
+// LoginSucceeded writes a sign-in in one transaction: the user's sign-in, on
+// condition that what it depends on is as read; the counters; that the
+// source IP is below its limit; the session, the attempt and the event.
+func (s *Store) LoginSucceeded(ctx context.Context, in auth.SignIn) error {
+	u := in.User
 	t := s.txn()
-	t.updateUser(before, after, true)
-	t.applyDelta(users.DeltaOf(before, after))
-	t.putNew(marshal(toSessionItem(sess)), apperr.ErrInternal)
-	t.putAttempt(a)
-	t.putAudit(ev)
+	e := newExpr()
+	e.set("last_login_at", str(fmtTime(in.Session.CreatedAt))).set("usage", str(string(in.Usage))).
+		set("gsi5pk", str(gsiUsersBy("USAGE", string(in.Usage)))).set("gsi5sk", str(sortKey(u.CreatedAt, u.ID))).
+		add("version", 1).remove("failed_logins").remove("last_failed_at")
+	if in.PasswordHash != "" {
+		e.set("password_hash", str(in.PasswordHash))
+	}
+	e.where("attribute_exists(pk)").
+		where(e.n("status") + " = " + e.v(str(string(users.StatusActive)))).
+		where(e.n("session_gen") + " = " + e.v(num(u.SessionGen))).
+		where(e.n("password_hash") + " = " + e.v(str(u.PasswordHash))).
+		where(equalOrAbsent(e, "failed_logins", u.FailedLogins)).
+		where(usageIs(e, u.Usage))
+	t.update(userKey(u.ID), e.build(), fromOld(func(old map[string]types.AttributeValue) error {
+		if old == nil {
+			return users.ErrNotFound
+		}
+		cur, err := decodeUser(old)
+		if err != nil {
+			return err
+		}
+		if cur.FailedLogins != u.FailedLogins {
+			return auth.ErrFailureCounted
+		}
+		return &auth.UserChanged{Current: cur}
+	}))
+	after := u.Clone()
+	after.Usage = &in.Usage
+	t.applyDelta(users.DeltaOf(u, after))
+	t.check(rateKey(rateScopeLogin, in.Attempt.IP, in.IPWindow), belowLimit(in.IPLimit), failWith(auth.ErrIPLimited))
+	t.putNew(marshal(toSessionItem(in.Session)), apperr.ErrInternal)
+	t.putAttempt(in.Attempt)
+	t.putAudit(in.Event)
 	return t.run(ctx, s.client)
+}
+
+// equalOrAbsent is the condition that a counter is n, absent meaning 0.
+func equalOrAbsent(e *expr, attr string, n int) string {
+	if n == 0 {
+		return fmt.Sprintf("attribute_not_exists(%s) OR %s = %s", e.n(attr), e.n(attr), e.v(num(0)))
+	}
+	return e.n(attr) + " = " + e.v(num(n))
+}
+
+// usageIs is the condition that the user's usage is still u.
+func usageIs(e *expr, u *users.Usage) string {
+	if u == nil {
+		return "attribute_not_exists(" + e.n("usage") + ")"
+	}
+	return e.n("usage") + " = " + e.v(str(string(*u)))
+}
+
+// belowLimit is the condition that a rate counter is below limit.
+func belowLimit(limit int) expr {
+	e := newExpr()
+	e.where(fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", e.n("n"), e.n("n"), e.v(num(limit))))
+	return e.build()
 }
 
 // LoginFailed records a failed attempt and, for counted failures, raises the
 // account's (or the unknown login's) and the source IP's failure counts with
-// atomic ADDs, so parallel guesses are all counted.
+// atomic ADDs, so parallel guesses are all counted. The IP's count rises
+// only while it is below its limit, in the same conditional write that
+// checks it: of N parallel failures with k left, exactly k are counted, and
+// the rest write nothing (auth.ErrIPLimited).
 func (s *Store) LoginFailed(ctx context.Context, f auth.Failure) error {
 	t := s.txn()
 	at := fmtTime(f.Attempt.At)
@@ -68,11 +127,12 @@ func (s *Store) LoginFailed(ctx context.Context, f auth.Failure) error {
 			t.update(userKey(f.UserID), e.build(), failWith(users.ErrNotFound))
 		default:
 			e.set("ttl", num(int(f.Attempt.At.Add(24*time.Hour).Unix())))
-			t.update(throttleKey(f.LoginKey), e.build(), nil)
+			t.update(throttleKey(f.LoginKey), e.build(), onFail{})
 		}
 		r := newExpr()
 		r.add("n", 1).set("ttl", num(int(f.IPWindow.Add(auth.IPWindow+time.Hour).Unix())))
-		t.update(rateKey(rateScopeLogin, f.Attempt.IP, f.IPWindow), r.build(), nil)
+		r.where(fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", r.n("n"), r.n("n"), r.v(num(f.IPLimit))))
+		t.update(rateKey(rateScopeLogin, f.Attempt.IP, f.IPWindow), r.build(), failWith(auth.ErrIPLimited))
 	}
 	t.putAttempt(f.Attempt)
 	return t.run(ctx, s.client)
@@ -87,29 +147,29 @@ func (s *Store) RecordAttempt(ctx context.Context, a auth.Attempt) error {
 
 // Authenticate reads the user, the session and the settings in one strongly
 // consistent round trip.
-func (s *Store) Authenticate(ctx context.Context, userID, sessionID string) (*users.User, *auth.Session, settings.Settings, error) {
+func (s *Store) Authenticate(ctx context.Context, userID, sessionID string) (*users.User, *auth.Session, settings.Snapshot, error) {
 	uk, sk := userKey(userID), sessionKey(userID, sessionID)
 	found, err := s.batchGet(ctx, uk, sk, metaKey())
 	if err != nil {
-		return nil, nil, settings.Settings{}, err
+		return nil, nil, settings.Snapshot{}, err
 	}
 	ui, si := found[uk.id()], found[sk.id()]
 	if ui == nil || si == nil {
-		return nil, nil, settings.Settings{}, apperr.ErrUnauthorized
+		return nil, nil, settings.Snapshot{}, apperr.ErrUnauthorized
 	}
 	u, err := decodeUser(ui)
 	if err != nil {
-		return nil, nil, settings.Settings{}, err
+		return nil, nil, settings.Snapshot{}, err
 	}
 	var it sessionItem
 	if err := unmarshal(si, &it); err != nil {
-		return nil, nil, settings.Settings{}, err
+		return nil, nil, settings.Snapshot{}, err
 	}
-	st, _, _, err := decodeMeta(found[metaKey().id()])
+	st, version, _, err := decodeMeta(found[metaKey().id()])
 	if err != nil {
-		return nil, nil, settings.Settings{}, err
+		return nil, nil, settings.Snapshot{}, err
 	}
-	return u, it.session(), st, nil
+	return u, it.session(), settings.Snapshot{Settings: st, Version: version}, nil
 }
 
 // TouchSession records activity on the session and the user's last-seen time.
@@ -118,7 +178,7 @@ func (s *Store) TouchSession(ctx context.Context, userID, sessionID string, at t
 	for _, k := range []struct {
 		key  key
 		attr string
-	}{{sessionKey(userID, sessionID), "last_active_at"}, {userKey(userID), "last_seen_at"}} {
+	}{{sessionKey(userID, sessionID), schema.LastActiveAt}, {userKey(userID), schema.LastSeenAt}} {
 		e := newExpr()
 		e.set(k.attr, str(fmtTime(at))).where("attribute_exists(pk)")
 		t.update(k.key, e.build(), failWith(apperr.ErrUnauthorized))

@@ -15,6 +15,7 @@ type idempotencyItem struct {
 	SK       string `dynamodbav:"sk"`
 	BodyHash string `dynamodbav:"body_hash"`
 	Done     bool   `dynamodbav:"done"`
+	Secret   bool   `dynamodbav:"secret,omitempty"`
 	Status   int    `dynamodbav:"status,omitempty"`
 	Header   string `dynamodbav:"header,omitempty"`
 	Body     []byte `dynamodbav:"body,omitempty"`
@@ -31,7 +32,7 @@ func (s *Store) GetIdempotency(ctx context.Context, key string) (*idempotency.Re
 	if err := unmarshal(item, &it); err != nil {
 		return nil, err
 	}
-	rec := &idempotency.Record{BodyHash: it.BodyHash, Done: it.Done, Status: it.Status, Body: it.Body, Header: http.Header{}}
+	rec := &idempotency.Record{BodyHash: it.BodyHash, Done: it.Done, Secret: it.Secret, Status: it.Status, Body: it.Body, Header: http.Header{}}
 	if it.Header != "" {
 		_ = json.Unmarshal([]byte(it.Header), &rec.Header)
 	}
@@ -39,35 +40,45 @@ func (s *Store) GetIdempotency(ctx context.Context, key string) (*idempotency.Re
 }
 
 // SaveIdempotency attaches the response to a key: to the record the request's
-// transaction wrote, or, for a request that changed nothing, a new one.
-func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte) error {
+// transaction wrote, or, for a request that changed nothing, a new one. A
+// secret response keeps only its status.
+func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte, secret bool) error {
 	h, _ := json.Marshal(header)
+	if secret {
+		h, body = nil, nil
+	}
 	t := s.txn()
-	if c.Taken() {
+	k := idempotencyKey(c.Key)
+	if c.Committed() {
 		e := newExpr()
-		e.set("done", &types.AttributeValueMemberBOOL{Value: true}).set("status", num(status)).
-			set("header", str(string(h))).set("body", &types.AttributeValueMemberB{Value: body}).
-			where("attribute_exists(pk)")
-		t.update(idempotencyKey(c.Key), e.build(), failWith(idempotency.ErrInFlight))
+		e.set("done", &types.AttributeValueMemberBOOL{Value: true}).set("status", num(status))
+		if secret {
+			e.set("secret", &types.AttributeValueMemberBOOL{Value: true})
+		} else {
+			e.set("header", str(string(h))).set("body", &types.AttributeValueMemberB{Value: body})
+		}
+		e.where("attribute_exists(pk)")
+		t.update(k, e.build(), failWith(idempotency.ErrInFlight))
 	} else {
-		k := idempotencyKey(c.Key)
 		t.putNew(marshal(idempotencyItem{
-			PK: k.pk, SK: k.sk, BodyHash: c.BodyHash, Done: true, Status: status, Header: string(h), Body: body,
-			TTL: c.At.Add(idempotency.TTL).Unix(),
+			PK: k.pk, SK: k.sk, BodyHash: c.BodyHash, Done: true, Secret: secret, Status: status,
+			Header: string(h), Body: body, TTL: c.At.Add(idempotency.TTL).Unix(),
 		}), idempotency.ErrInFlight)
 	}
 	return t.run(ctx, s.client)
 }
 
-// claim adds the request's idempotency record to its first transaction, so
-// the change and the key commit together or not at all. It goes first: when
-// a racing retry committed the same change, the key's failed condition is the
-// one reported (and the retry gets the first response), not the conditions
-// of the change itself (email_taken, ...).
-func (t *txn) claim(ctx context.Context) {
+// claim adds the request's idempotency record to a transaction that
+// changes something (it has an audit event), unless an earlier transaction
+// of the request committed it; it returns the claim, for run to mark
+// committed once the transaction is. The record goes first: when a racing
+// retry committed the same change, the key's failed condition is the one
+// reported (and the retry gets the first response), not the conditions of
+// the change itself (email_taken, ...).
+func (t *txn) claim(ctx context.Context) *idempotency.Claim {
 	c := idempotency.ClaimFrom(ctx)
-	if c == nil || !c.Take() {
-		return
+	if c == nil || !t.changes || c.Committed() {
+		return nil
 	}
 	k := idempotencyKey(c.Key)
 	t.putNew(marshal(idempotencyItem{
@@ -76,4 +87,5 @@ func (t *txn) claim(ctx context.Context) {
 	last := len(t.items) - 1
 	t.items = append([]types.TransactWriteItem{t.items[last]}, t.items[:last]...)
 	t.fails = append([]onFail{t.fails[last]}, t.fails[:last]...)
+	return c
 }

@@ -189,8 +189,10 @@ type auditItem struct {
 	Details    map[string]any `dynamodbav:"details"`
 }
 
-// putAudit adds the audit event to the transaction.
+// putAudit adds the audit event to the transaction, which makes it a
+// change (see claim).
 func (t *txn) putAudit(ev audit.Event) {
+	t.changes = true
 	k := auditKey(ev.ID)
 	sk := sortKey(ev.At, ev.ID)
 	t.putNew(marshal(auditItem{

@@ -129,7 +129,7 @@ func (t *txn) applyDelta(d users.Delta) {
 	if d.ActiveAdmins < 0 {
 		e.where(e.n(cActiveAdmins) + " > " + e.v(num(1)))
 	}
-	t.update(metaKey(), e.build(), func(old map[string]types.AttributeValue) error {
+	t.update(metaKey(), e.build(), fromOld(func(old map[string]types.AttributeValue) error {
 		if d.ActiveAdmins < 0 && intAttr(old, cActiveAdmins) <= 1 {
 			return users.ErrLastAdmin
 		}
@@ -137,5 +137,5 @@ func (t *txn) applyDelta(d users.Delta) {
 			return users.ErrNoSeats
 		}
 		return apperr.ErrInternal
-	})
+	}))
 }

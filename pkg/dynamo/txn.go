@@ -16,8 +16,31 @@ import (
 )
 
 // onFail turns a failed condition of one transaction item into a domain
-// error; old is the item as it was (ReturnValuesOnConditionCheckFailure).
-type onFail func(old map[string]types.AttributeValue) error
+// error. Most failures mean one thing (failWith); those that must look at
+// the item as it was (fromOld) ask DynamoDB to return it, which costs a
+// larger answer, so only they do.
+type onFail struct {
+	fn      func(old map[string]types.AttributeValue) error
+	needOld bool
+}
+
+// failWith is an onFail that always returns err.
+func failWith(err error) onFail {
+	return onFail{fn: func(map[string]types.AttributeValue) error { return err }}
+}
+
+// fromOld is an onFail decided by the item as it was (nil if it did not
+// exist).
+func fromOld(fn func(old map[string]types.AttributeValue) error) onFail {
+	return onFail{fn: fn, needOld: true}
+}
+
+func (f onFail) returnValues() types.ReturnValuesOnConditionCheckFailure {
+	if f.needOld {
+		return types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	return ""
+}
 
 // txn collects the items of one TransactWriteItems and what each failed
 // condition means.
@@ -25,19 +48,19 @@ type txn struct {
 	table string
 	items []types.TransactWriteItem
 	fails []onFail
+	// changes is set by putAudit: the transaction is a change, with its
+	// audit event, and commits the request's Idempotency-Key claim.
+	changes bool
 }
 
 func (s *Store) txn() *txn { return &txn{table: s.table} }
-
-// failWith is an onFail that always returns err.
-func failWith(err error) onFail { return func(map[string]types.AttributeValue) error { return err } }
 
 // put adds a Put of item under cond (empty for none).
 func (t *txn) put(item map[string]types.AttributeValue, cond string, fail onFail) {
 	p := &types.Put{TableName: aws.String(t.table), Item: item}
 	if cond != "" {
 		p.ConditionExpression = aws.String(cond)
-		p.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		p.ReturnValuesOnConditionCheckFailure = fail.returnValues()
 	}
 	t.items = append(t.items, types.TransactWriteItem{Put: p})
 	t.fails = append(t.fails, fail)
@@ -59,9 +82,22 @@ func (t *txn) update(k key, u expr, fail onFail) {
 	}
 	if u.cond != "" {
 		up.ConditionExpression = aws.String(u.cond)
-		up.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		up.ReturnValuesOnConditionCheckFailure = fail.returnValues()
 	}
 	t.items = append(t.items, types.TransactWriteItem{Update: up})
+	t.fails = append(t.fails, fail)
+}
+
+// check adds a ConditionCheck of k.
+func (t *txn) check(k key, c expr, fail onFail) {
+	t.items = append(t.items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                           aws.String(t.table),
+		Key:                                 k.av(),
+		ConditionExpression:                 aws.String(c.cond),
+		ExpressionAttributeNames:            c.names,
+		ExpressionAttributeValues:           c.values,
+		ReturnValuesOnConditionCheckFailure: fail.returnValues(),
+	}})
 	t.fails = append(t.fails, fail)
 }
 
@@ -71,7 +107,7 @@ func (t *txn) delete(k key, cond string, values map[string]types.AttributeValue,
 	if cond != "" {
 		d.ConditionExpression = aws.String(cond)
 		d.ExpressionAttributeValues = values
-		d.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		d.ReturnValuesOnConditionCheckFailure = fail.returnValues()
 	}
 	t.items = append(t.items, types.TransactWriteItem{Delete: d})
 	t.fails = append(t.fails, fail)
@@ -89,11 +125,14 @@ func (t *txn) run(ctx context.Context, c *dynamodb.Client) error {
 	if len(t.items) == 0 {
 		return nil
 	}
-	t.claim(ctx)
+	claim := t.claim(ctx)
 	backoff := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
 		if err == nil {
+			if claim != nil {
+				claim.Commit()
+			}
 			return nil
 		}
 		var cancelled *types.TransactionCanceledException
@@ -104,8 +143,8 @@ func (t *txn) run(ctx context.Context, c *dynamodb.Client) error {
 		for i, r := range cancelled.CancellationReasons {
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed":
-				if i < len(t.fails) && t.fails[i] != nil {
-					return t.fails[i](r.Item)
+				if i < len(t.fails) && t.fails[i].fn != nil {
+					return t.fails[i].fn(r.Item)
 				}
 				return fmt.Errorf("dynamo: unexpected failed condition on item %d: %w", i, err)
 			case "TransactionConflict":

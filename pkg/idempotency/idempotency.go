@@ -1,9 +1,13 @@
 // Package idempotency makes a repeated POST apply once (the contract's
 // Idempotency-Key convention, and rule 9). The api layer looks a key up
-// before a request runs; when it is new, it marks the request's context, and
-// the store writes the key's record in the same transaction as the request's
-// change, so two racing retries cannot both apply. The response is attached
-// to the record afterwards and replayed to later retries for 24 hours.
+// before a request runs; when it is new, it marks the request's context with
+// a Claim, and the store writes the key's record in the transaction that
+// commits the request's change (the one with its audit event), so that two
+// racing retries cannot both apply. A transaction that fails leaves the
+// claim for the next one: an optimistic retry commits it with the change.
+// The response is attached to the record afterwards and replayed to later
+// retries for 24 hours, unless it carries a secret: then only the fact that
+// the request succeeded is kept.
 //
 // It imports the standard library and pkg/apperr.
 package idempotency
@@ -26,7 +30,10 @@ type Record struct {
 	BodyHash string
 	// Done is false while the change is applied but its response not yet
 	// attached (or the process died in between).
-	Done   bool
+	Done bool
+	// Secret is set when the first response carried a secret and was not
+	// kept; Status is kept, the header and body are not.
+	Secret bool
 	Status int
 	Header http.Header
 	Body   []byte
@@ -38,23 +45,24 @@ var (
 		"This Idempotency-Key was used with a different request.")
 	ErrInFlight = apperr.Conflict("idempotency_conflict",
 		"A request with this Idempotency-Key is being processed; retry shortly.")
+	ErrSecretNotKept = apperr.Conflict("idempotency_conflict",
+		"A request with this Idempotency-Key already succeeded; its response carried a secret, which is not kept. Do not repeat it: sign in, or list what it created.")
 )
 
 // Claim is the mark a new key leaves on a request's context.
 type Claim struct {
 	// Key identifies the record: a hash of the caller, the route and the key.
-	Key      string
-	BodyHash string
-	At       time.Time
-	taken    atomic.Bool
+	Key       string
+	BodyHash  string
+	At        time.Time
+	committed atomic.Bool
 }
 
-// Take reports whether the caller is the first to take the claim: only the
-// request's first transaction records the key.
-func (c *Claim) Take() bool { return c.taken.CompareAndSwap(false, true) }
+// Commit records that a transaction wrote the key's record with the change.
+func (c *Claim) Commit() { c.committed.Store(true) }
 
-// Taken reports whether a transaction recorded the key.
-func (c *Claim) Taken() bool { return c.taken.Load() }
+// Committed reports whether a transaction wrote the key's record.
+func (c *Claim) Committed() bool { return c.committed.Load() }
 
 type claimKey struct{}
 
