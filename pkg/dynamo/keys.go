@@ -37,7 +37,7 @@ const (
 	skProfile  = "PROFILE"
 	skSession  = "SESSION#"
 	skAPIKey   = "APIKEY#"
-	userPrefix = "USER#"
+	userPrefix = schema.UserPartition
 )
 
 type key struct{ pk, sk string }
@@ -55,7 +55,7 @@ func teamKey(id string) key             { return key{"TEAM#" + id, "TEAM"} }
 func teamNameKey(norm string) key       { return key{"TEAMNAME#" + norm, "TEAMNAME"} }
 func auditKey(id string) key            { return key{"AUDIT#" + id, "AUDIT"} }
 func attemptKey(id string) key          { return key{"ATTEMPT#" + id, "ATTEMPT"} }
-func idempotencyKey(k string) key       { return key{"IDEMPOTENCY#" + k, "IDEMPOTENCY"} }
+func idempotencyKey(k string) key       { return key{schema.IdempotencyPartition + k, "IDEMPOTENCY"} }
 func throttleKey(loginKey string) key   { return key{"THROTTLE#" + loginKey, "THROTTLE"} }
 func rateKey(scope, ip string, window time.Time) key {
 	return key{"RATE#" + scope + "#" + ip + "#" + window.UTC().Format(time.RFC3339), "RATE"}
@@ -77,7 +77,9 @@ func gsiAttemptsByUser(id string) string    { return "ATTEMPTS#USER#" + id }
 // timeFormat has a fixed width so that times sort as strings.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
-func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+// fmtTime writes a stored time: UTC, at most milliseconds (whatever path
+// wrote it), fixed width so that times sort as strings.
+func fmtTime(t time.Time) string { return t.UTC().Truncate(time.Millisecond).Format(timeFormat) }
 
 // sortKey orders an index newest first, ties broken by id.
 func sortKey(t time.Time, id string) string { return fmtTime(t) + "#" + id }

@@ -2,10 +2,7 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -219,44 +216,15 @@ func (t *txn) deleteUnique(k key, userID string) {
 	t.delete(k, "user_id = :u", map[string]types.AttributeValue{":u": str(userID)}, failWith(users.ErrChanged))
 }
 
-// cursor is a position in a list: the index sort key and the item's id. The
-// partition is never in it, but always rebuilt from the query, so a forged
-// cursor can only move within what the caller may list anyway.
-type cursor struct {
-	SK string `json:"s"`
-	ID string `json:"i"`
-}
-
-func encodeCursor(c cursor) *string {
-	b, _ := json.Marshal(c)
-	s := base64.RawURLEncoding.EncodeToString(b)
-	return &s
-}
-
-func decodeCursor(s string, idPrefix string) (cursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	var c cursor
-	if err != nil || json.Unmarshal(b, &c) != nil || !ids.Valid(idPrefix, c.ID) || len(c.SK) > 100 {
-		return cursor{}, false
-	}
-	return c, true
-}
-
-// FilterWindow caps how many index items one page evaluates when a second
-// filter narrows the index of the first (ten times the page, at most this):
-// a page is always one Query, so a page of a rare combination can be short,
-// even empty, with a cursor to continue, and costs the same at any table size.
-const FilterWindow = 500
-
 // ListUsers queries the index of the most selective filter, newest first,
 // and applies the other filters to what it reads. Every page is one Query.
 func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, error) {
-	return s.listUsers(ctx, q, FilterWindow)
+	return s.listUsers(ctx, q, 0)
 }
 
 func (s *Store) listUsers(ctx context.Context, q users.ListQuery, window int) (users.Page, error) {
-	index, partition := "gsi1", gsiUsers
-	filters := map[string]string{}
+	p := page{index: "gsi1", partition: gsiUsers, filters: map[string]string{}, limit: q.Limit, cursor: q.Cursor,
+		base: isUserKey, errBadCursor: users.ErrBadCursor, window: window}
 	facets := []struct{ index, facet, attr, value string }{
 		{"gsi4", "TEAM", "team_id", q.TeamID},
 		{"gsi3", "ROLE", "role", string(q.Role)},
@@ -265,71 +233,31 @@ func (s *Store) listUsers(ctx context.Context, q users.ListQuery, window int) (u
 	}
 	chosen := false
 	for _, f := range facets {
-		if f.value == "" {
-			continue
-		}
-		if !chosen {
-			index, partition, chosen = f.index, gsiUsersBy(f.facet, f.value), true
-			continue
-		}
-		filters[f.attr] = f.value
-	}
-	pkAttr, skAttr := index+"pk", index+"sk"
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(index),
-		KeyConditionExpression:    aws.String("#p = :p"),
-		ExpressionAttributeNames:  map[string]string{"#p": pkAttr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(partition)},
-		ScanIndexForward:          aws.Bool(false),
-		// One more than the page, so that a full page knows whether more follow.
-		Limit: aws.Int32(int32(q.Limit + 1)),
-	}
-	var conds []string
-	for attr, value := range filters {
-		in.ExpressionAttributeNames["#f_"+attr] = attr
-		in.ExpressionAttributeValues[":f_"+attr] = str(value)
-		conds = append(conds, "#f_"+attr+" = :f_"+attr)
-	}
-	if len(conds) > 0 {
-		slices.Sort(conds)
-		in.FilterExpression = aws.String(strings.Join(conds, " AND "))
-		in.Limit = aws.Int32(int32(max(q.Limit+1, min(window, 10*(q.Limit+1)))))
-	}
-	if q.Cursor != "" {
-		c, ok := decodeCursor(q.Cursor, "usr")
-		if !ok {
-			return users.Page{}, users.ErrBadCursor
-		}
-		k := userKey(c.ID)
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			pkAttr: str(partition), skAttr: str(c.SK), "pk": str(k.pk), "sk": str(k.sk),
+		switch {
+		case f.value == "":
+		case !chosen:
+			p.index, p.partition, chosen = f.index, gsiUsersBy(f.facet, f.value), true
+		default:
+			p.filters[f.attr] = f.value
 		}
 	}
-	out, err := s.client.Query(ctx, in)
+	items, next, err := s.query(ctx, p)
 	if err != nil {
-		return users.Page{}, translate(err)
+		return users.Page{}, err
 	}
-	page := users.Page{Items: []*users.User{}}
-	for _, item := range out.Items {
-		var it userItem
-		if err := unmarshal(item, &it); err != nil {
+	out := users.Page{Items: make([]*users.User, 0, len(items)), NextCursor: next}
+	for _, item := range items {
+		u, err := decodeUser(item)
+		if err != nil {
 			return users.Page{}, err
 		}
-		if len(page.Items) == q.Limit {
-			// More follow: continue after the last item of this page.
-			last := page.Items[len(page.Items)-1]
-			page.NextCursor = encodeCursor(cursor{SK: sortKey(last.CreatedAt, last.ID), ID: last.ID})
-			return page, nil
-		}
-		page.Items = append(page.Items, it.user())
+		out.Items = append(out.Items, u)
 	}
-	if out.LastEvaluatedKey != nil {
-		// The window ended before the page filled: continue where it ended.
-		page.NextCursor = encodeCursor(cursor{
-			SK: stringAttr(out.LastEvaluatedKey, skAttr),
-			ID: strings.TrimPrefix(stringAttr(out.LastEvaluatedKey, "pk"), userPrefix),
-		})
-	}
-	return page, nil
+	return out, nil
+}
+
+// isUserKey reports whether a table key is a user's.
+func isUserKey(pk, sk string) bool {
+	id, ok := strings.CutPrefix(pk, userPrefix)
+	return ok && sk == skProfile && ids.Valid("usr", id)
 }
