@@ -1,6 +1,7 @@
 package devserver_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -120,8 +121,8 @@ func TestUnknownLoginsAreThrottledAlike(t *testing.T) {
 func TestParallelGuessesAreCountedExactly(t *testing.T) {
 	e := newEnv(t)
 	const n = 24
-	rs := parallel(n, func(int) response {
-		return e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": "parallel wrong guess"})
+	rs := parallel(e, n, func(w *env, _ int) response {
+		return w.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": "parallel wrong guess"})
 	})
 	got := statuses(rs)
 	if got[401]+got[429] != n || got[401] < auth.FreeFailures {
@@ -138,21 +139,98 @@ func TestParallelGuessesAreCountedExactly(t *testing.T) {
 	e.problem(429, "throttled", e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
 }
 
-// A burst of guesses that includes the right password: whatever order they
-// land in, at most one attempt signs in, and only one that read the account
-// before any failure of the burst was counted.
-func TestRightPasswordInAParallelBurst(t *testing.T) {
+// A right password checked before a burst of wrong guesses locked the
+// account, and written after, is refused: the success is conditioned on the
+// failure count it read. The hook makes that interleaving happen every time:
+// five wrong guesses land between the right one's read and its write.
+func TestARightPasswordCannotSlipPastALock(t *testing.T) {
 	e := newEnv(t)
-	rs := parallel(12, func(i int) response {
-		pw := "burst wrong guess"
-		if i == 5 {
-			pw = adminPassword
+	e.hooks.Before("login", "TransactWriteItems", func(context.Context) {
+		for range auth.FreeFailures {
+			e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": "burst wrong guess"}))
 		}
-		return e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": pw})
 	})
-	if got := statuses(rs); got[200] > 1 || got[200]+got[401]+got[429] != 12 {
-		t.Fatalf("statuses %v", got)
+	e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
+	if e.hooks.Pending() != 0 {
+		t.Fatal("the hook never ran")
 	}
+	// The account is locked: the right password waits like any other.
+	e.problem(429, "throttled", e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
+}
+
+// Anything else that changes the user between a sign-in's read and write (a
+// sign-in on another device, a profile edit, ending all sessions) does not
+// refuse a right password: the sign-in is decided again and succeeds.
+func TestASignInSurvivesOtherChanges(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("busy@example.com", "member", nil)
+	pw := "pw for busy@example.com"
+	for _, change := range []func(){
+		func() { e.login("busy@example.com", pw) }, // the first sign-in also moves usage to connected
+		func() { e.must(200, e.do("PATCH", "/users/"+id, e.admin, map[string]any{"given_name": "Edited"})) },
+		func() { e.login("busy@example.com", pw) },
+	} {
+		e.hooks.Before("login", "TransactWriteItems", func(context.Context) { change() })
+		r := e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": "busy@example.com", "password": pw}))
+		e.must(200, e.do("GET", "/me", r.str("token"), nil))
+		if e.hooks.Pending() != 0 {
+			t.Fatal("the hook never ran")
+		}
+	}
+	s := e.must(200, e.do("GET", "/summary", e.admin, nil))
+	if s.num("connected_not_used") != 2 || s.num("registered_not_connected") != 0 {
+		t.Fatalf("counters after overlapping sign-ins: %s", s.raw)
+	}
+}
+
+// Overlapping sign-ins of one user all succeed (two devices, a double
+// click), while parallel wrong guesses are still counted exactly.
+func TestOverlappingSignIns(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("multi@example.com", "member", nil)
+	rs := parallel(e, 20, func(w *env, _ int) response {
+		return w.do("POST", "/auth/login", "", map[string]any{"login": "multi@example.com", "password": "pw for multi@example.com"})
+	})
+	if got := statuses(rs); got[200] != 20 {
+		t.Fatalf("20 correct sign-ins: %v", got)
+	}
+	s := e.must(200, e.do("GET", "/summary", e.admin, nil))
+	if s.num("connected_not_used") != 2 || s.num("registered_not_connected") != 0 {
+		t.Fatalf("counters: %s", s.raw)
+	}
+	e.createUser("guessed@example.com", "member", nil)
+	bad := e.from("127.0.0.2")
+	rs = parallel(bad, 50, func(w *env, _ int) response {
+		return w.do("POST", "/auth/login", "", map[string]any{"login": "guessed@example.com", "password": "a wrong guess"})
+	})
+	got := statuses(rs)
+	u := e.userByEmail("guessed@example.com")
+	if u.FailedLogins != got[401] || got[401]+got[429] != 50 || got[401] < auth.FreeFailures {
+		t.Fatalf("failed_logins %d after %v", u.FailedLogins, got)
+	}
+	e.problem(429, "throttled", e.do("POST", "/auth/login", "", map[string]any{"login": "guessed@example.com", "password": "pw for guessed@example.com"}))
+}
+
+// The per-IP limit is one conditional write: of N parallel failures from one
+// address with k left below the limit, exactly k are checked and counted
+// (401) and the rest refused (429), across any number of accounts.
+func TestThePerIPLimitHoldsUnderConcurrency(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Advance(0) // one window
+	spray := e.from("127.0.0.3")
+	rs := parallel(spray, 80, func(w *env, i int) response {
+		return w.do("POST", "/auth/login", "", map[string]any{"login": fmt.Sprintf("spray%d@example.com", i), "password": "spray guess"})
+	})
+	if got := statuses(rs); got[401] != auth.IPFailureLimit || got[429] != 80-auth.IPFailureLimit {
+		t.Fatalf("80 parallel failures against a limit of %d: %v", auth.IPFailureLimit, got)
+	}
+	for _, r := range rs {
+		if r.status == 429 && r.header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	// Another address is not limited by this one.
+	e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
 }
 
 func TestLoginValidation(t *testing.T) {
@@ -232,14 +310,18 @@ func TestOneSourceIPIsLimitedAcrossAccounts(t *testing.T) {
 	e.must(200, e.do("POST", "/auth/login", "", map[string]any{"login": adminEmail, "password": adminPassword}))
 }
 
+// Two logouts with one token, both past authentication before either ends
+// the session (the hook holds the first until the second is done): both get
+// 204, the session is ended either way.
 func TestRacingLogoutsBothSucceed(t *testing.T) {
 	e := newEnv(t)
 	tok := e.login(adminEmail, adminPassword)
-	for _, r := range parallel(4, func(int) response { return e.do("POST", "/auth/logout", tok, nil) }) {
-		if r.status != 204 && r.status != 401 {
-			t.Fatalf("a racing logout got %d: %s", r.status, r.raw)
-		}
-	}
+	var second response
+	e.hooks.Before("logout", "TransactWriteItems", func(context.Context) {
+		second = e.do("POST", "/auth/logout", tok, nil)
+	})
+	e.must(204, e.do("POST", "/auth/logout", tok, nil))
+	e.must(204, second)
 	e.problem(401, "unauthorized", e.do("GET", "/me", tok, nil))
 }
 

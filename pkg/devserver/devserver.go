@@ -1,10 +1,11 @@
 package devserver
 
 import (
-	"encoding/json"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/usermgmt/ums/pkg/api"
 	"github.com/usermgmt/ums/pkg/app"
@@ -46,6 +47,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// ServeMux answers a path that is not clean ("//me", "/users/../me")
+	// with a bare redirect; API Gateway matches no route for it.
+	if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+		s.answer(w, http.StatusNotFound, "not_found", "No route matches this path.")
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.noRoute(w, r)
 		return
@@ -64,17 +71,35 @@ func (s *server) noRoute(w http.ResponseWriter, r *http.Request) {
 			allow = append(allow, rt.Method)
 		}
 	}
-	status, code, detail := http.StatusNotFound, "not_found", "No route matches this path."
 	if len(allow) > 0 {
-		status, code, detail = http.StatusMethodNotAllowed, "method_not_allowed", "This path does not accept "+r.Method+"."
 		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.answer(w, http.StatusMethodNotAllowed, "method_not_allowed", "This path does not accept "+r.Method+".")
+		return
 	}
+	s.answer(w, http.StatusNotFound, "not_found", "No route matches this path.")
+}
+
+// answer writes a problem of the server's own, with the headers every
+// response carries.
+func (s *server) answer(w http.ResponseWriter, status int, code, detail string) {
 	w.Header().Set(api.RequestIDHeader, strings.TrimPrefix(ids.New("req"), "req_"))
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(api.Problem{
-		Type: api.ProblemTypeBase + code, Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
-	})
+	api.SecurityHeaders(w.Header(), routes.JSON)
+	api.WriteProblem(w, status, code, detail)
+}
+
+// Server returns the HTTP server make run serves h with (and the tests):
+// requests that stall are cut off, as API Gateway would, and headers are
+// limited to API Gateway's 10 KiB.
+func Server(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		// A body shorter than its Content-Length would otherwise hold the
+		// handler until the client gives up.
+		ReadTimeout:    10 * time.Second,
+		WriteTimeout:   35 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 10 << 10,
+	}
 }

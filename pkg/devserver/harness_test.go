@@ -4,14 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/app"
@@ -21,7 +32,10 @@ import (
 	"github.com/usermgmt/ums/pkg/dynamo/dynamotest"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/passwords"
+	"github.com/usermgmt/ums/pkg/reference"
+	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/teams"
+	"github.com/usermgmt/ums/pkg/users"
 )
 
 // fastHash keeps tests quick; the production parameters are tested in
@@ -31,15 +45,103 @@ var fastHash = passwords.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 const adminEmail, adminPassword = "root@example.com", "the first admin's long passphrase"
 
+// What every test of this package adds to, checked once they have all run
+// (TestMain): every DynamoDB call each route made, against the grants the
+// stack gives its function; every response, against the API reference.
+var (
+	calls     = dynamotest.NewCalls()
+	exchanges = &exchangeLog{}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	// Only a run of the whole package exercises every route; a run of
+	// chosen tests (-run) checks what they check.
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
+		problems := calls.CheckGrants(routes.All, nil)
+		problems = append(problems, exchanges.check()...)
+		if len(problems) > 0 {
+			fmt.Fprintf(os.Stderr, "--- FAIL: the whole package: %d problems\n", len(problems))
+			for _, p := range problems {
+				fmt.Fprintln(os.Stderr, "    "+strings.ReplaceAll(p, "\n", "\n    "))
+			}
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// exchangeLog keeps every request a test made to a route and its response.
+type exchangeLog struct {
+	mu  sync.Mutex
+	all []reference.Exchange
+}
+
+func (l *exchangeLog) add(x reference.Exchange) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.all = append(l.all, x)
+}
+
+// check validates every response against openapi.yaml and requires that
+// every status the reference documents for a route was seen.
+func (l *exchangeLog) check() []string {
+	doc, err := reference.Load("../..")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var problems []string
+	seen := map[string]map[int]bool{}
+	reported := map[string]bool{}
+	for _, x := range l.all {
+		if seen[x.Route.Name] == nil {
+			seen[x.Route.Name] = map[int]bool{}
+		}
+		seen[x.Route.Name][x.Status] = true
+		if err := doc.Check(x); err != nil {
+			key := fmt.Sprintf("%s %d", x.Route.Name, x.Status)
+			if !reported[key] {
+				reported[key] = true
+				problems = append(problems, "openapi.yaml does not describe this response: "+err.Error())
+			}
+		}
+	}
+	for _, r := range routes.All {
+		var missing []int
+		for _, status := range doc.Statuses(r) {
+			if !seen[r.Name][status] {
+				missing = append(missing, status)
+			}
+		}
+		if len(missing) > 0 {
+			problems = append(problems, fmt.Sprintf("%s: openapi.yaml documents statuses %v that no test produced (seen: %v)",
+				r.Name, missing, slices.Sorted(maps.Keys(seen[r.Name]))))
+		}
+	}
+	return problems
+}
+
 // env is the whole service over a fresh table in DynamoDB Local, served over
-// real HTTP by the dev server's mux.
+// real HTTP by the dev server.
 type env struct {
 	t     testing.TB
 	app   *app.App
 	url   string
 	logs  *syncBuffer
 	clock *clock
+	hooks *dynamotest.Hooks
 	admin string // the seeded admin's token
+	// ddb and table are the table itself, for what tests read directly.
+	ddb   *dynamodb.Client
+	table string
+	// client sends the requests, from ip (a loopback address).
+	client *http.Client
+	ip     string
+	// worker is set on the copies parallel hands its goroutines: a failure
+	// there ends the goroutine, not the test.
+	worker bool
 }
 
 type clock struct {
@@ -85,7 +187,7 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	_, table := dynamotest.NewTable(t)
+	ddb, table := dynamotest.NewTable(t)
 	cfg, err := config.FromEnv(func(k string) string {
 		return map[string]string{
 			config.EnvTableName:        table,
@@ -96,11 +198,14 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg)
+	hooks := &dynamotest.Hooks{}
+	a, err := app.New(context.Background(), cfg, app.WithDynamoDBOptions(func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, calls.Middleware, hooks.Middleware)
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}}
+	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}, hooks: hooks, ddb: ddb, table: table}
 	a.Log = slog.New(slog.NewJSONHandler(e.logs, nil))
 	a.Now = e.clock.Now
 	a.Users.Params, a.Auth.Params = fastHash, fastHash
@@ -108,14 +213,51 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config = devserver.Server("", h)
+	srv.Config.ReadTimeout = 3 * time.Second // so that a stalled body is cut off soon
+	srv.Start()
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
+	e.client, e.ip = clientFrom("127.0.0.1"), "127.0.0.1"
 	if created, err := a.Users.SeedAdmin(e.systemCtx(), adminEmail, adminPassword); err != nil || !created {
 		t.Fatalf("seed admin: %v %v", created, err)
 	}
 	e.admin = e.login(adminEmail, adminPassword)
 	return e
+}
+
+// clientFrom returns a client whose connections come from ip, a loopback
+// address (all of 127.0.0.0/8 is local on Linux): the server sees it as the
+// client's address, as API Gateway's sourceIp.
+func clientFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 64}, Timeout: 60 * time.Second}
+}
+
+// from returns the env sending from another source IP.
+func (e *env) from(ip string) *env {
+	c := *e
+	c.client, c.ip = clientFrom(ip), ip
+	return &c
+}
+
+// in returns the env reporting to t (a subtest).
+func (e *env) in(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// fatalf fails the test; in a goroutine of parallel it ends that goroutine
+// only (FailNow may not be called there).
+func (e *env) fatalf(format string, args ...any) {
+	e.t.Helper()
+	if e.worker {
+		e.t.Errorf(format, args...)
+		runtime.Goexit()
+	}
+	e.t.Fatalf(format, args...)
 }
 
 // systemCtx is a context for calls made outside a request.
@@ -130,9 +272,33 @@ func (e *env) team(name string) string {
 	ctx := e.systemCtx()
 	err := e.app.Store.CreateTeam(ctx, teams.Team{ID: id, Name: name, CreatedAt: e.clock.Now()}, audit.New(ctx, "team.created", "team", id, nil))
 	if err != nil {
-		e.t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	return id
+}
+
+// scanTable returns every item of the table as JSON, one per line: what a
+// dump of the table would show (tests read it for what must not be stored).
+func (e *env) scanTable() string {
+	e.t.Helper()
+	var b strings.Builder
+	p := dynamodb.NewScanPaginator(e.ddb, &dynamodb.ScanInput{TableName: &e.table})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			e.fatalf("scan: %v", err)
+		}
+		for _, item := range out.Items {
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+				e.fatalf("scan: %v", err)
+			}
+			j, _ := json.Marshal(m)
+			b.Write(j)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // response is a decoded response.
@@ -171,31 +337,57 @@ func (r response) num(path ...string) int {
 	return int(f)
 }
 
-// do sends a request; body may be nil, a string (sent as is) or a value
-// (sent as JSON).
+// do sends a request; body may be nil, a string (sent as is), []byte (sent
+// as is) or a value (sent as JSON).
 func (e *env) do(method, path, token string, body any) response {
 	e.t.Helper()
 	return e.send(method, path, token, body, nil)
 }
 
+// routeMux finds the route a request is for, to check its response against
+// the reference.
+var routeMux = func() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, r := range routes.All {
+		mux.Handle(r.Pattern(), http.NotFoundHandler())
+	}
+	return mux
+}()
+
+func routeOf(req *http.Request) (routes.Route, bool) {
+	if p := req.URL.Path; path.Clean(p) != p {
+		return routes.Route{}, false // the dev server's own 404
+	}
+	_, pattern := routeMux.Handler(req)
+	for _, r := range routes.All {
+		if r.Pattern() == pattern {
+			return r, true
+		}
+	}
+	return routes.Route{}, false
+}
+
 // send is do with extra request headers.
 func (e *env) send(method, path, token string, body any, header http.Header) response {
 	e.t.Helper()
-	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		raw = []byte(b)
+	case []byte:
+		raw = b
 	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
+		raw, _ = json.Marshal(b)
 	}
-	req, err := http.NewRequest(method, e.url+path, rd)
+	req, err := http.NewRequest(method, e.url+path, bytes.NewReader(raw))
 	if err != nil {
-		e.t.Fatal(err)
+		e.fatalf("%v", err)
 	}
-	if rd != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Body, req.ContentLength = http.NoBody, 0
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -204,14 +396,18 @@ func (e *env) send(method, path, token string, body any, header http.Header) res
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		e.fatalf("%s %s: %v", method, path, err)
 	}
 	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.body)
+	got, _ := io.ReadAll(res.Body)
+	out := response{status: res.StatusCode, header: res.Header, raw: string(got)}
+	_ = json.Unmarshal(got, &out.body)
+	if r, ok := routeOf(req); ok {
+		req.Body = io.NopCloser(bytes.NewReader(raw))
+		exchanges.add(reference.Exchange{Route: r, Request: req, Status: res.StatusCode, Header: res.Header, Body: got})
+	}
 	return out
 }
 
@@ -219,7 +415,7 @@ func (e *env) send(method, path, token string, body any, header http.Header) res
 func (e *env) must(status int, r response) response {
 	e.t.Helper()
 	if r.status != status {
-		e.t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
+		e.fatalf("status %d, want %d: %s", r.status, status, r.raw)
 	}
 	return r
 }
@@ -229,13 +425,13 @@ func (e *env) problem(status int, code string, r response) response {
 	e.t.Helper()
 	e.must(status, r)
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-		e.t.Fatalf("Content-Type %q, want application/problem+json", ct)
+		e.fatalf("Content-Type %q, want application/problem+json", ct)
 	}
 	if got := r.str("code"); got != code {
-		e.t.Fatalf("code %q, want %q: %s", got, code, r.raw)
+		e.fatalf("code %q, want %q: %s", got, code, r.raw)
 	}
 	if r.num("status") != status {
-		e.t.Fatalf("problem status %d, want %d", r.num("status"), status)
+		e.fatalf("problem status %d, want %d", r.num("status"), status)
 	}
 	return r
 }
@@ -256,21 +452,42 @@ func (e *env) createUser(email, role string, extra map[string]any) string {
 	return e.must(201, e.do("POST", "/users", e.admin, body)).str("id")
 }
 
-// parallel runs n calls of fn at once and returns their results.
-func parallel[T any](n int, fn func(i int) T) []T {
+// userByEmail reads a user, as stored, through the admin's list.
+func (e *env) userByEmail(email string) *users.User {
+	e.t.Helper()
+	for _, it := range e.must(200, e.do("GET", "/users?limit=100", e.admin, nil)).list("items") {
+		m := it.(map[string]any)
+		if strings.EqualFold(m["email"].(string), email) {
+			u, err := e.app.Store.GetUser(e.systemCtx(), m["id"].(string))
+			if err != nil {
+				e.fatalf("%v", err)
+			}
+			return u
+		}
+	}
+	e.fatalf("no user %s", email)
+	return nil
+}
+
+// parallel runs n calls of fn at once and returns their results. Each call
+// gets its own copy of e, on which a failure ends only that call.
+func parallel[T any](e *env, n int, fn func(w *env, i int) T) []T {
 	out := make([]T, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		w := *e
+		w.worker = true
+		wg.Go(func() {
 			<-start
-			out[i] = fn(i)
-		}()
+			out[i] = fn(&w, i)
+		})
 	}
 	close(start)
 	wg.Wait()
+	if e.t.Failed() {
+		e.t.FailNow()
+	}
 	return out
 }
 

@@ -1,6 +1,7 @@
 package devserver_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestIdempotentCreate(t *testing.T) {
 func TestIdempotentRetriesRacing(t *testing.T) {
 	e := newEnv(t)
 	body := map[string]any{"email": "race@example.com", "password": "pw for the race", "given_name": "R", "family_name": "A", "role": "member"}
-	rs := parallel(6, func(int) response { return e.doKey("POST", "/users", e.admin, "racing-key", body) })
+	rs := parallel(e, 6, func(w *env, _ int) response { return w.doKey("POST", "/users", e.admin, "racing-key", body) })
 	id := ""
 	for _, r := range rs {
 		switch {
@@ -93,14 +94,31 @@ func TestKeysAreScopedToTheCaller(t *testing.T) {
 	e.must(201, e.doKey("POST", "/users", m, "shared", map[string]any{"email": "a3@example.com", "password": "pw for scope", "given_name": "A", "family_name": "B", "role": "member"}))
 }
 
-func TestLoginResponsesAreNeverStored(t *testing.T) {
+// A response that carries a secret (a session token) is never stored: a
+// retry with the same key signs in no second time and gets 409
+// idempotency_conflict saying the first succeeded, never the token again.
+func TestSecretResponsesAreNeverStored(t *testing.T) {
 	e := newEnv(t)
 	body := map[string]any{"login": adminEmail, "password": adminPassword}
-	a := e.must(200, e.doKey("POST", "/auth/login", "", "login-key", body))
-	b := e.must(200, e.doKey("POST", "/auth/login", "", "login-key", body))
-	if a.str("token") == b.str("token") || b.header.Get("Idempotent-Replayed") != "" {
-		t.Fatal("a login response was replayed: its token would have been stored")
+	first := e.must(200, e.doKey("POST", "/auth/login", "", "login-key", body))
+	again := e.problem(409, "idempotency_conflict", e.doKey("POST", "/auth/login", "", "login-key", body))
+	if strings.Contains(again.raw, first.str("token")) || !strings.Contains(again.str("detail"), "secret") {
+		t.Fatalf("retry: %s", again.raw)
 	}
+	// One sign-in, not two: the harness's session and this one.
+	if n := e.must(200, e.do("GET", "/me", first.str("token"), nil)).num("stats", "active_sessions"); n != 2 {
+		t.Fatalf("%d sessions after a retried sign-in", n)
+	}
+	// The table never held the token, nor the response that carried it.
+	raw := e.scanTable()
+	_, secret, _ := strings.Cut(first.str("token"), ".")
+	if strings.Contains(raw, secret) || strings.Contains(raw, first.str("token")) {
+		t.Fatal("the token is stored")
+	}
+	// A failed sign-in does not spend the key.
+	bad := map[string]any{"login": adminEmail, "password": "not the password at all"}
+	e.problem(401, "invalid_credentials", e.doKey("POST", "/auth/login", "", "fresh-key", bad))
+	e.must(200, e.doKey("POST", "/auth/login", "", "fresh-key", body))
 }
 
 func TestBadKeys(t *testing.T) {
@@ -110,5 +128,25 @@ func TestBadKeys(t *testing.T) {
 		if r.get("errors").([]any)[0].(map[string]any)["field"] != "Idempotency-Key" {
 			t.Fatalf("errors %s", r.raw)
 		}
+	}
+}
+
+// The key's record is written by the transaction that commits the change,
+// not by the first one tried: here the sign-in's first transaction fails
+// (another sign-in of the user landed after its read: the hook) and its
+// retry commits. A repeat of the request then applies nothing: no third
+// session, and 409 rather than the token again.
+func TestAnIdempotentPostThroughAnOptimisticRetryAppliesOnce(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("retry@example.com", "member", nil)
+	body := map[string]any{"login": "retry@example.com", "password": "pw for retry@example.com"}
+	e.hooks.Before("login", "TransactWriteItems", func(context.Context) { e.login("retry@example.com", "pw for retry@example.com") })
+	first := e.must(200, e.doKey("POST", "/auth/login", "", "retried-key", body))
+	if e.hooks.Pending() != 0 {
+		t.Fatal("the hook never ran")
+	}
+	e.problem(409, "idempotency_conflict", e.doKey("POST", "/auth/login", "", "retried-key", body))
+	if n := e.must(200, e.do("GET", "/me", first.str("token"), nil)).num("stats", "active_sessions"); n != 2 {
+		t.Fatalf("%d sessions: the repeat applied again", n)
 	}
 }

@@ -86,8 +86,8 @@ func TestCreateUserValidation(t *testing.T) {
 
 func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 	e := newEnv(t)
-	rs := parallel(8, func(i int) response {
-		return e.do("POST", "/users", e.admin, map[string]any{
+	rs := parallel(e, 8, func(w *env, i int) response {
+		return w.do("POST", "/users", e.admin, map[string]any{
 			"email": fmt.Sprintf("Same@Example.com%s", strings.Repeat(" ", i%2)), "password": "pw for the race",
 			"given_name": "A", "family_name": "B", "role": "member", "username": fmt.Sprintf("racer%d", i),
 		})
@@ -113,8 +113,8 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 
 func TestConcurrentCreatesOfOneUsername(t *testing.T) {
 	e := newEnv(t)
-	rs := parallel(6, func(i int) response {
-		return e.do("POST", "/users", e.admin, map[string]any{
+	rs := parallel(e, 6, func(w *env, i int) response {
+		return w.do("POST", "/users", e.admin, map[string]any{
 			"email": fmt.Sprintf("u%d@example.com", i), "password": "pw for the race", "given_name": "A",
 			"family_name": "B", "role": "member", "username": []string{"Taken", "taken"}[i%2],
 		})
@@ -136,11 +136,11 @@ func TestLastAdminUnderConcurrentDemotion(t *testing.T) {
 	aID := e.must(200, e.do("GET", "/me", e.admin, nil)).str("id")
 	bTok := e.login("b@example.com", "pw for b@example.com")
 	for round := range 3 {
-		rs := parallel(2, func(i int) response {
+		rs := parallel(e, 2, func(w *env, i int) response {
 			if i == 0 {
-				return e.do("PATCH", "/users/"+bID, e.admin, map[string]any{"role": "member"})
+				return w.do("PATCH", "/users/"+bID, e.admin, map[string]any{"role": "member"})
 			}
-			return e.do("PATCH", "/users/"+aID, bTok, map[string]any{"role": "manager"})
+			return w.do("PATCH", "/users/"+aID, bTok, map[string]any{"role": "manager"})
 		})
 		got := statuses(rs)
 		if got[200] != 1 || got[409] != 1 && got[403] != 1 {
@@ -179,8 +179,8 @@ func TestSeats(t *testing.T) {
 	e.must(200, e.do("PATCH", "/settings", e.admin, map[string]any{"license_count": 3}))
 	e.createUser("s1@example.com", "member", nil)
 	// One seat left, four racing for it.
-	rs := parallel(4, func(i int) response {
-		return e.do("POST", "/users", e.admin, map[string]any{
+	rs := parallel(e, 4, func(w *env, i int) response {
+		return w.do("POST", "/users", e.admin, map[string]any{
 			"email": fmt.Sprintf("race%d@example.com", i), "password": "pw for the seat race", "given_name": "A", "family_name": "B", "role": "member",
 		})
 	})
@@ -442,8 +442,8 @@ func TestConcurrentSettingsPatchesAllLand(t *testing.T) {
 	e := newEnv(t)
 	fields := []string{"license_count", "invitation_ttl_hours", "deletion_grace_days", "session_ttl_hours", "password_reset_ttl_minutes"}
 	value := func(i int) int { return 200 + i }
-	rs := parallel(len(fields), func(i int) response {
-		return e.do("PATCH", "/settings", e.admin, map[string]any{fields[i]: value(i)})
+	rs := parallel(e, len(fields), func(w *env, i int) response {
+		return w.do("PATCH", "/settings", e.admin, map[string]any{fields[i]: value(i)})
 	})
 	if got := statuses(rs); got[200] != len(fields) {
 		t.Fatalf("statuses %v", got)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/usermgmt/ums/pkg/reference"
 	"github.com/usermgmt/ums/pkg/routes"
 )
 
@@ -29,21 +30,51 @@ func TestEveryRouteIsWellFormed(t *testing.T) {
 		if !slices.Contains([]routes.Access{routes.Public, routes.SignedIn, routes.Manager, routes.Admin}, r.Access) {
 			t.Errorf("%s has no access level", r.Name)
 		}
-		if r.Table != routes.TableRead && r.Table != routes.TableReadWrite {
-			t.Errorf("%s has no table access", r.Name)
-		}
-		if r.Method == "GET" && r.Table != routes.TableRead {
+		checkActions(t, r.Name, r.Dynamo)
+		if r.Method == "GET" && r.Writes() {
 			t.Errorf("%s is a GET with write access: GET never mutates", r.Name)
+		}
+		// A budget is a decision: every route states one, with what it counts.
+		if r.Budget.Calls < 0 || r.Budget.Note == "" {
+			t.Errorf("%s has no DynamoDB budget (Budget{Calls, Note})", r.Name)
+		}
+		if r.Kind != routes.JSON && r.Kind != routes.Page {
+			t.Errorf("%s has an unknown kind %d", r.Name, r.Kind)
+		}
+		if r.Kind == routes.Page && (r.Method != "GET" || r.Access != routes.Public) {
+			t.Errorf("%s: a page is a public GET", r.Name)
 		}
 		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, r.Method) || !strings.HasPrefix(r.Path, "/") || r.Summary == "" {
 			t.Errorf("%s: method %q path %q summary %q", r.Name, r.Method, r.Path, r.Summary)
 		}
 	}
 	for _, j := range routes.Jobs {
-		if seenName[j.Name] {
-			t.Errorf("job %s has a route's name", j.Name)
+		if !kebab.MatchString(j.Name) || seenName[j.Name] {
+			t.Errorf("job %q: not kebab-case, or a name taken", j.Name)
 		}
 		seenName[j.Name] = true
+		checkActions(t, j.Name, j.Dynamo)
+		if j.Schedule == "" || j.Summary == "" {
+			t.Errorf("job %s: schedule %q summary %q", j.Name, j.Schedule, j.Summary)
+		}
+	}
+}
+
+// checkActions: a function declares the DynamoDB actions it performs, each
+// once, from the known set (which has no Scan: nothing reads the whole table).
+func checkActions(t *testing.T, name string, actions []routes.Action) {
+	t.Helper()
+	known := []routes.Action{routes.GetItem, routes.BatchGetItem, routes.Query, routes.PutItem, routes.UpdateItem,
+		routes.DeleteItem, routes.ConditionCheckItem, routes.BatchWriteItem}
+	if len(actions) == 0 {
+		t.Errorf("%s declares no DynamoDB actions", name)
+	}
+	seen := map[routes.Action]bool{}
+	for _, a := range actions {
+		if !slices.Contains(known, a) || seen[a] {
+			t.Errorf("%s: DynamoDB action %q unknown or listed twice", name, a)
+		}
+		seen[a] = true
 	}
 }
 
@@ -94,55 +125,46 @@ func TestFunctionsAndEventsMatchTheTable(t *testing.T) {
 	}
 }
 
-// The OpenAPI document has one operation per route, under the route's method
-// and path, with the route's name as operationId, and nothing else.
+// The OpenAPI document is valid, every example in it valid against its
+// schema, and it has one operation per route: under the route's method and
+// path, with the route's name as operationId, public exactly when the route
+// is (security: []), its access level as x-access, and nothing else. The
+// dev server's tests check every response they see against it.
 func TestOpenAPIMatchesTheTable(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join(root, "openapi.yaml"))
+	doc, err := reference.Load(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := openAPIOperations(t, string(doc))
-	var want []string
+	var ops, want []string
+	for path, item := range doc.T.Paths.Map() {
+		for method, op := range item.Operations() {
+			ops = append(ops, method+" "+path+" "+op.OperationID)
+		}
+	}
 	for _, r := range routes.All {
 		want = append(want, r.Key()+" "+r.Name)
+		op, _ := doc.Operation(r)
+		if op == nil {
+			continue
+		}
+		if doc.Public(r) != (r.Access == routes.Public) {
+			t.Errorf("%s: public in openapi.yaml = %v, access %s", r.Name, doc.Public(r), r.Access)
+		}
+		if got := op.Extensions["x-access"]; got != string(r.Access) {
+			t.Errorf("%s: x-access %v, want %s", r.Name, got, r.Access)
+		}
+		if op.Summary != r.Summary {
+			t.Errorf("%s: summary %q, the table says %q", r.Name, op.Summary, r.Summary)
+		}
+	}
+	if len(doc.T.Security) != 1 || doc.T.Security[0]["bearer"] == nil {
+		t.Errorf("the document's default security is %v, want bearer", doc.T.Security)
 	}
 	slices.Sort(want)
 	slices.Sort(ops)
 	if !slices.Equal(ops, want) {
 		t.Errorf("openapi.yaml operations:\n  %s\nthe table:\n  %s", strings.Join(ops, "\n  "), strings.Join(want, "\n  "))
 	}
-}
-
-// openAPIOperations reads "METHOD /path operationId" for each operation of
-// the document's paths. It reads the block layout the document is written
-// in: paths at two spaces, methods at four, operationId at six.
-func openAPIOperations(t *testing.T, doc string) []string {
-	t.Helper()
-	var ops []string
-	inPaths := false
-	path, method := "", ""
-	for _, line := range strings.Split(doc, "\n") {
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		indent := len(line) - len(strings.TrimLeft(line, " "))
-		switch {
-		case indent == 0:
-			inPaths = trimmed == "paths:"
-		case !inPaths:
-		case indent == 2 && strings.HasSuffix(trimmed, ":"):
-			path, method = strings.Trim(strings.TrimSuffix(trimmed, ":"), `"'`), ""
-		case indent == 4 && slices.Contains([]string{"get:", "post:", "put:", "patch:", "delete:"}, trimmed):
-			method = strings.ToUpper(strings.TrimSuffix(trimmed, ":"))
-		case indent == 6 && strings.HasPrefix(trimmed, "operationId:") && method != "":
-			ops = append(ops, method+" "+path+" "+strings.Trim(strings.TrimSpace(strings.TrimPrefix(trimmed, "operationId:")), `"'`))
-		}
-	}
-	if len(ops) == 0 {
-		t.Fatal("openapi.yaml has no operations under paths")
-	}
-	return ops
 }
 
 func TestCamelCase(t *testing.T) {
