@@ -3,17 +3,20 @@ package app
 import (
 	"context"
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"log"
 	"log/slog"
 	"net/http"
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/usermgmt/ums/pkg/api"
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/dynamo"
+	"github.com/usermgmt/ums/pkg/jobs"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/users"
@@ -102,10 +105,47 @@ func (a *App) Handler(name string) (http.Handler, error) {
 	}), nil
 }
 
+// runners gives each job its work, as handlers does for routes.
+var runners = map[string]func(a *App) jobs.Runner{}
+
+// Job returns the Lambda handler of the named job.
+func (a *App) Job(name string) (func(context.Context, events.EventBridgeEvent) (jobs.Report, error), error) {
+	if _, ok := routes.JobByName(name); !ok {
+		return nil, fmt.Errorf("app: no job %q", name)
+	}
+	r, ok := runners[name]
+	if !ok {
+		return nil, fmt.Errorf("app: job %q has no runner", name)
+	}
+	clock := a.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	return jobs.Handler(name, r(a), a.Log, clock), nil
+}
+
+// MustJob is a job function's whole main, as MustHandler is a route's.
+func MustJob(name string) func(context.Context, events.EventBridgeEvent) (jobs.Report, error) {
+	a := mustApp()
+	h, err := a.Job(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
 // MustHandler is a Lambda function's whole main: it reads the configuration
 // from the environment, builds the App and returns the route's handler, or
 // stops the process. Failing here fails the cold start, never a request.
 func MustHandler(name string) http.Handler {
+	h, err := mustApp().Handler(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
+func mustApp() *App {
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
@@ -114,9 +154,5 @@ func MustHandler(name string) http.Handler {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := a.Handler(name)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return h
+	return a
 }

@@ -9,7 +9,9 @@ import (
 )
 
 func TestEveryRouteHasItsHandlerAndNothingElse(t *testing.T) {
-	cfg, err := config.FromEnv(func(k string) string { return map[string]string{config.EnvTableName: "t"}[k] })
+	cfg, err := config.FromEnv(func(k string) string {
+		return map[string]string{config.EnvTableName: "t", config.EnvDynamoDBEndpoint: "http://127.0.0.1:1"}[k]
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,5 +31,15 @@ func TestEveryRouteHasItsHandlerAndNothingElse(t *testing.T) {
 	}
 	if _, err := a.Handler("no-such-route"); err == nil {
 		t.Error("an unknown route got a handler")
+	}
+	for _, j := range routes.Jobs {
+		if h, err := a.Job(j.Name); err != nil || h == nil {
+			t.Errorf("job %s: %v", j.Name, err)
+		}
+	}
+	for name := range runners {
+		if _, ok := routes.JobByName(name); !ok {
+			t.Errorf("runner %q has no job", name)
+		}
 	}
 }
