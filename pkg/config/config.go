@@ -63,12 +63,24 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.Region == "" {
 		c.Region = "us-east-1"
 	}
-	if c.EmailFrom == "" {
-		c.EmailFrom = "no-reply@example.com"
-	}
+	// Locally (an endpoint is set) the sender and the links have defaults
+	// that fit the local stack. In AWS a missing one is a deployment
+	// mistake: mail from example.com or links to localhost must fail the
+	// cold start, not reach users.
+	local := c.DynamoDBEndpoint != ""
 	base := strings.TrimSpace(getenv(EnvPublicBaseURL))
-	if base == "" {
+	switch {
+	case c.EmailFrom == "" && local:
+		c.EmailFrom = "no-reply@example.com"
+	case c.EmailFrom == "":
+		errs = append(errs, fmt.Errorf("%s is required (the sender of every email)", EnvEmailFrom))
+	}
+	switch {
+	case base == "" && local:
 		base = "http://127.0.0.1:3000"
+	case base == "":
+		errs = append(errs, fmt.Errorf("%s is required (where links in emails point)", EnvPublicBaseURL))
+		base = "https://unset.invalid"
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,6 +105,10 @@ type Server struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+
+	// invokes and nexts count the Invoke calls waiting for the function to
+	// take their event and the /next requests waiting for one (Waiting).
+	invokes, nexts atomic.Int32
 }
 
 type invocation struct {
@@ -149,6 +154,13 @@ func New(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// Waiting reports how many Invoke calls are waiting for the function to ask
+// for their event, and how many /next requests are waiting for an event, so
+// that a test can act once one is waiting instead of sleeping.
+func (s *Server) Waiting() (invokes, nexts int) {
+	return int(s.invokes.Load()), int(s.nexts.Load())
+}
+
 // Addr is the host:port to give the function as AWS_LAMBDA_RUNTIME_API.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
@@ -174,14 +186,22 @@ func (s *Server) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 		result: make(chan result, 1),
 	}
 	inv.limit, _ = ctx.Deadline()
-	select {
-	case s.queue <- inv:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("runtimeapi: the function did not ask for the invocation: %w", context.Cause(ctx))
-	case <-s.initFail:
-		return nil, s.initFailure()
-	case <-s.closed:
-		return nil, ErrClosed
+	s.invokes.Add(1)
+	err := func() error {
+		defer s.invokes.Add(-1)
+		select {
+		case s.queue <- inv:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("runtimeapi: the function did not ask for the invocation: %w", context.Cause(ctx))
+		case <-s.initFail:
+			return s.initFailure()
+		case <-s.closed:
+			return ErrClosed
+		}
+	}()
+	if err != nil {
+		return nil, err
 	}
 	<-inv.taken
 	timer := time.NewTimer(time.Until(inv.deadline))
@@ -234,6 +254,8 @@ func (s *Server) forget(id string) {
 // handleNext hands the function the next event, waiting until there is one.
 func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	var inv *invocation
+	s.nexts.Add(1)
+	defer s.nexts.Add(-1)
 	select {
 	case inv = <-s.queue:
 	case <-r.Context().Done():

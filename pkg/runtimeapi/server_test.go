@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,6 +114,25 @@ func post(tb testing.TB, s *runtimeapi.Server, path, body string, header http.He
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp.StatusCode
+}
+
+// waitFor returns once the server has the given Invoke calls and /next
+// requests waiting: the moment a test must act at, reached on the server's
+// own count rather than after a guessed sleep.
+func waitFor(tb testing.TB, s *runtimeapi.Server, invokes, nexts int) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		i, n := s.Waiting()
+		if i == invokes && n == nexts {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("waiting: %d invokes and %d nexts, want %d and %d", i, n, invokes, nexts)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -270,7 +290,7 @@ func TestResponseOverTheLimitFails(t *testing.T) {
 func TestInitErrorFailsPendingAndLaterInvocations(t *testing.T) {
 	s := newServer(t)
 	pending := invokeAsync(context.Background(), s, `{}`)
-	time.Sleep(50 * time.Millisecond) // let it queue
+	waitFor(t, s, 1, 0)
 	payload := `{"errorMessage":"config: TABLE_NAME is required","errorType":"errorString"}`
 	if code := post(t, s, "/init/error", payload, http.Header{"Lambda-Runtime-Function-Error-Type": {"Runtime.ExitError"}}); code != http.StatusAccepted {
 		t.Fatalf("POST init/error: %d, want 202", code)
@@ -322,7 +342,7 @@ func TestAbandonedInvocationIsNeverDelivered(t *testing.T) {
 	s := newServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := invokeAsync(ctx, s, `"abandoned"`)
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, s, 1, 0)
 	cancel()
 	if r := wait(t, gone); !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("Invoke error %v, want context.Canceled", r.err)
@@ -342,7 +362,7 @@ func TestCloseReleasesWaiters(t *testing.T) {
 		t.Fatal(err)
 	}
 	pending := invokeAsync(context.Background(), s, `{}`)
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, s, 1, 0)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +383,7 @@ func TestCloseEndsAWaitingNext(t *testing.T) {
 		t.Fatal(err)
 	}
 	pending := next(s)
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, s, 0, 1)
 	_ = s.Close()
 	select {
 	case n := <-pending:

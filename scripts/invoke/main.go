@@ -15,6 +15,13 @@
 // PORT (3000, the dev server, for links in emails), as for `make run`;
 // TABLE_NAME defaults to the local stack's table. EMAIL_FROM, CORS_ORIGINS and
 // LOG_LEVEL are passed through when set.
+//
+// The sample events carry a placeholder token. Unless TOKEN gives one, a
+// placeholder is replaced by a fresh session of the admin that make run
+// seeded (ADMIN_EMAIL, with ADMIN_PASSWORD or the password make run kept in
+// .local/admin-password), so `make invoke FN=get-me` works at once. ID
+// replaces the {id} of the event's path; without it, a /users/{id} route
+// acts on that admin.
 package main
 
 import (
@@ -33,6 +40,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/app"
+	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/localstack"
 	"github.com/usermgmt/ums/pkg/routes"
@@ -82,6 +92,10 @@ func run() error {
 		return fmt.Errorf("nothing listens on 127.0.0.1:%s (DYNAMODB_PORT): start the local stack with make run first", ddbPort)
 	}
 	_ = c.Close()
+
+	if event, err = signIn(root, ddbPort, event); err != nil {
+		return err
+	}
 
 	bin, err := build(root, *fn)
 	if err != nil {
@@ -190,4 +204,84 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// placeholder is the token of every sample event.
+const placeholder = "ums_usr_aaaaaaaaaaaaaaaaaaaaaaaaaa.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+// signIn gives the event a real token and path id (see the command's doc).
+func signIn(root, ddbPort string, event []byte) ([]byte, error) {
+	token, id := os.Getenv("TOKEN"), os.Getenv("ID")
+	if token == "" && bytes.Contains(event, []byte(placeholder)) {
+		email := envOr("ADMIN_EMAIL", "admin@example.com")
+		password := os.Getenv("ADMIN_PASSWORD")
+		if password == "" {
+			b, err := os.ReadFile(filepath.Join(root, ".local", "admin-password"))
+			if err != nil {
+				return nil, errors.New("the event's token is a placeholder: set TOKEN, or ADMIN_PASSWORD (the admin make run seeded)")
+			}
+			password = strings.TrimSpace(string(b))
+		}
+		res, err := login(ddbPort, email, password)
+		if err != nil {
+			return nil, fmt.Errorf("sign in as %s for the event's token: %w", email, err)
+		}
+		token = res.Token
+		if id == "" {
+			id = res.User.ID
+		}
+		fmt.Fprintf(os.Stderr, "invoke: signed in as %s (set TOKEN to use another token)\n", email)
+	}
+	return rewrite(event, token, id)
+}
+
+// login signs in through the auth service, against the local stack.
+func login(ddbPort, email, password string) (*auth.LoginResult, error) {
+	cfg, err := config.FromEnv(func(k string) string {
+		return map[string]string{
+			config.EnvTableName:        envOr(config.EnvTableName, schema.DefaultTableName),
+			config.EnvDynamoDBEndpoint: "http://127.0.0.1:" + ddbPort,
+			config.EnvRegion:           "us-east-1",
+		}[k]
+	})
+	if err != nil {
+		return nil, err
+	}
+	os.Setenv("AWS_ACCESS_KEY_ID", "local")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	a, err := app.New(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx := access.WithRequest(context.Background(), access.Request{ID: "make-invoke", IP: "127.0.0.1", UserAgent: "make invoke", Now: time.Now()})
+	return a.Auth.Login(ctx, auth.LoginInput{Login: email, Password: password})
+}
+
+// rewrite puts token in the event's Authorization header (if token is set)
+// and id in its path (if id is set and the route's path has an {id}).
+func rewrite(event []byte, token, id string) ([]byte, error) {
+	var ev map[string]any
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, err
+	}
+	if headers, _ := ev["headers"].(map[string]any); token != "" && headers != nil {
+		headers["authorization"] = "Bearer " + token
+	}
+	params, _ := ev["pathParameters"].(map[string]any)
+	if old, ok := params["id"].(string); ok && id != "" {
+		params["id"] = id
+		for _, field := range []string{"rawPath"} {
+			if p, ok := ev[field].(string); ok {
+				ev[field] = strings.ReplaceAll(p, old, id)
+			}
+		}
+		if rc, _ := ev["requestContext"].(map[string]any); rc != nil {
+			if h, _ := rc["http"].(map[string]any); h != nil {
+				if p, ok := h["path"].(string); ok {
+					h["path"] = strings.ReplaceAll(p, old, id)
+				}
+			}
+		}
+	}
+	return json.Marshal(ev)
 }

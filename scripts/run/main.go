@@ -121,7 +121,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := devserver.Server(fmt.Sprintf("127.0.0.1:%d", port), h)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 
@@ -160,20 +160,26 @@ Press Ctrl-C to stop everything.
 }
 
 // seedAdmin creates the admin unless they exist, and returns the password to
-// show with a note. A generated password is kept in .local/admin-password
-// (git-ignored, mode 0600) so that later runs can show it again.
+// show in the sign-in line, with a note. A generated password is kept in
+// .local/admin-password (git-ignored, mode 0600) so that later runs can show
+// it again. An existing admin's password is never changed: the line shows
+// the password only if this run can prove it is the admin's current one.
 func seedAdmin(ctx context.Context, a *app.App, email string, memory bool) (password, note string, err error) {
 	saved := filepath.Join(".local", "admin-password")
-	password = os.Getenv("ADMIN_PASSWORD")
+	given := os.Getenv("ADMIN_PASSWORD")
+	var kept string
+	if b, err := os.ReadFile(saved); err == nil && !memory {
+		kept = strings.TrimSpace(string(b))
+	}
+	password = given
+	if password == "" {
+		password = kept
+	}
 	generated := password == ""
 	if generated {
-		if b, err := os.ReadFile(saved); err == nil && !memory {
-			password = strings.TrimSpace(string(b))
-		} else {
-			password = generatePassword()
-		}
+		password = generatePassword()
 	}
-	sys := access.WithRequest(ctx, access.Request{ID: "make-run", Now: time.Now().UTC()})
+	sys := access.WithRequest(ctx, access.Request{ID: "make-run", Now: time.Now()})
 	created, err := a.Users.SeedAdmin(sys, email, password)
 	if err != nil {
 		return "", "", err
@@ -185,10 +191,28 @@ func seedAdmin(ctx context.Context, a *app.App, email string, memory bool) (pass
 		}
 		return password, "  (a new admin with a generated password; set ADMIN_PASSWORD to choose one)", nil
 	case created:
-		return password, "  (a new admin with ADMIN_PASSWORD)", nil
-	default:
-		return password, "  (the admin already existed and was left alone; this is the password it was seeded with)", nil
+		return password, "  (a new admin with this password)", nil
 	}
+	// The admin existed: find which password we know is theirs.
+	for _, c := range []struct{ pw, source string }{{given, "ADMIN_PASSWORD"}, {kept, saved}} {
+		if c.pw == "" {
+			continue
+		}
+		ok, err := a.Auth.Knows(sys, email, c.pw)
+		if err != nil {
+			return "", "", err
+		}
+		if ok {
+			return c.pw, "  (the admin already existed; this is its password, from " + c.source + ")", nil
+		}
+	}
+	note = "  (the admin already existed, with a password this run does not know: make run never changes it.\n" +
+		"   Use the password it was created with; to start over, stop make run and delete .local/dynamodb.)"
+	if given != "" {
+		note = "  (the admin already existed: its password was kept, and ADMIN_PASSWORD is not it. make run never\n" +
+			"   changes an existing admin's password; to start over, stop make run and delete .local/dynamodb.)"
+	}
+	return "<the admin's password>", note, nil
 }
 
 // generatePassword returns 20 characters from an alphabet without look-alikes:

@@ -30,7 +30,14 @@ func main() {
 	if *email == "" {
 		log.Fatal("-email is required")
 	}
-	cfg, err := config.FromEnv(os.Getenv)
+	// Seeding sends no mail: the sender and the link base a function needs
+	// may be left unset here.
+	cfg, err := config.FromEnv(func(k string) string {
+		if v := os.Getenv(k); v != "" || (k != config.EnvEmailFrom && k != config.EnvPublicBaseURL) {
+			return v
+		}
+		return map[string]string{config.EnvEmailFrom: "seed@localhost.invalid", config.EnvPublicBaseURL: "https://seed.invalid"}[k]
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

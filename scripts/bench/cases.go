@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/passwords"
+	"github.com/usermgmt/ums/pkg/routes"
+	"github.com/usermgmt/ums/pkg/users"
+)
+
+// A case's budget is its route's, from the routes table (routes.Route.Budget,
+// authentication included); a case may add a stated allowance on top: the
+// session touch, one write at most every 5 minutes of a session's life.
+const touch = 1
+
+// authOnly is the budget of a request refused right after authentication.
+const authOnly = routes.Auth
+
+// request is one case of a route to count and time.
+type request struct {
+	route string // its name in routes.All
+	label string // what varies, if anything
+	// path replaces {id} in the route's path and may add a query.
+	id, query string
+	token     func(i int) string
+	body      func(i int) any
+	status    int
+	// extra is allowed on top of the route's budget (touch), and budget,
+	// if set, replaces it (a case that stops early: authOnly).
+	extra, budget int
+	samples       int
+	// before, if set, runs before the first request, e.g. to move the clock.
+	before func()
+	// seen, if set, gets every response, e.g. to keep the tokens of sign-ins.
+	seen func(response)
+}
+
+func (b *bench) routes(n, nHash int) error {
+	admin := func(int) string { return b.admin }
+	var tokens []string // of the sign-ins timed, for the sign-outs
+	newUser := func(i int) any {
+		return map[string]any{"email": fmt.Sprintf("created%d@example.com", i), "password": password,
+			"given_name": "Created", "family_name": fmt.Sprint(i), "role": "member"}
+	}
+	cases := []request{
+		{route: "login", label: "success", body: func(int) any { return loginBody(adminEmail) }, status: 200, samples: nHash,
+			seen: func(r response) { tokens = append(tokens, r.str("token")) }},
+		{route: "login", label: "wrong password", body: func(int) any { return map[string]any{"login": adminEmail, "password": "not it at all"} },
+			status: 401, samples: 1},
+		{route: "login", label: "unknown login", body: func(int) any { return map[string]any{"login": "nobody@example.com", "password": "not it at all"} },
+			status: 401, samples: 1},
+		{route: "logout", token: func(i int) string { return tokens[i] }, status: 204, samples: nHash},
+		{route: "get-settings", label: "as a member: 403, authentication alone", token: func(int) string { return b.member }, status: 403, budget: authOnly, samples: n},
+		{route: "get-me", token: admin, status: 200, samples: n},
+		{route: "get-me", label: "again, session written <5 min ago", token: admin, status: 200, samples: 1},
+		{route: "get-me", label: "clock +6 min: writes the session touch", token: admin, status: 200, extra: touch, samples: 1,
+			before: func() { b.clock.Advance(6 * time.Minute) }},
+		{route: "get-me", label: "right after the touch", token: admin, status: 200, samples: 1},
+		{route: "update-me", token: admin, body: func(i int) any { return map[string]any{"display_name": fmt.Sprint("Admin ", i)} },
+			status: 200, samples: n},
+		{route: "create-user", token: admin, body: newUser, status: 201, samples: nHash},
+		{route: "get-user", id: b.targetID, token: admin, status: 200, samples: n},
+		{route: "update-user", label: "name", id: b.targetID, token: admin,
+			body: func(i int) any { return map[string]any{"given_name": fmt.Sprint("Name", i)} }, status: 200, samples: n},
+		{route: "update-user", label: "role", id: b.targetID, token: admin,
+			body: func(i int) any { return map[string]any{"role": []string{"manager", "member"}[i%2]} }, status: 200, samples: n},
+		{route: "get-settings", token: admin, status: 200, samples: n},
+		{route: "update-settings", token: admin, body: func(i int) any { return map[string]any{"license_count": 100000 + i} },
+			status: 200, samples: n},
+		{route: "get-summary", token: admin, status: 200, samples: n},
+	}
+	for _, c := range cases {
+		row, err := b.measure(c)
+		if err != nil {
+			return err
+		}
+		b.rep.Routes = append(b.rep.Routes, row)
+	}
+	// Back to unlimited seats for the seeding.
+	_, err := b.send("PATCH", "/settings", b.admin, map[string]any{"license_count": 0}, 200)
+	return err
+}
+
+// listCases are the GET /users first pages measured at both table sizes, in
+// pages of 10 so that only the table's size differs between the two.
+func (b *bench) listCases(n int) []request {
+	admin := func(int) string { return b.admin }
+	c := func(label, query string) request {
+		return request{route: "list-users", label: label, query: query, token: admin, status: 200, samples: n}
+	}
+	return []request{
+		c("no filter", "?limit=10"),
+		c("status=active", "?limit=10&status=active"),
+		c("role=member", "?limit=10&role=member"),
+		c("status=active&role=member", "?limit=10&status=active&role=member"),
+		// No user is deactivated: the filter keeps nothing, the worst case
+		// of a filter the index does not serve.
+		c("status=deactivated&role=member (matches none)", "?limit=10&status=deactivated&role=member"),
+		{route: "get-summary", token: admin, status: 200, samples: n},
+	}
+}
+
+// listUsers measures the list cases, at the small table or at size.
+func (b *bench) listUsers(n int, large bool) error {
+	for _, c := range b.listCases(n) {
+		row, err := b.measure(c)
+		if err != nil {
+			return err
+		}
+		switch {
+		case large:
+			b.rep.AtSize.Large = append(b.rep.AtSize.Large, row)
+		case c.route == "list-users":
+			b.rep.AtSize.Small = append(b.rep.AtSize.Small, row)
+			b.rep.Routes = append(b.rep.Routes, row)
+		default:
+			// GET /summary has its own route row; this one is the baseline.
+			b.rep.AtSize.Small = append(b.rep.AtSize.Small, row)
+		}
+	}
+	return nil
+}
+
+// atSize fills the table to size users and measures the list cases again.
+func (b *bench) atSize(ctx context.Context, n, size, workers int) error {
+	b.rep.AtSize.SmallUsers = smallTable
+	start := time.Now()
+	seeded, err := b.seed(ctx, size, workers)
+	if err != nil {
+		return err
+	}
+	b.rep.AtSize.Seeded = seeded
+	b.rep.AtSize.SeedSeconds = time.Since(start).Seconds()
+	b.rep.AtSize.SeedWorkers = workers
+	b.rep.AtSize.SeedRetries = int(b.retries.Load())
+	res, err := b.send("GET", "/summary", b.admin, nil, 200)
+	if err != nil {
+		return err
+	}
+	b.rep.AtSize.LargeUsers = res.num("by_status", "active")
+	return b.listUsers(n, true)
+}
+
+// seed creates users through the users service, with cheap hashes, until
+// the table holds total active users, and returns how many it created.
+func (b *bench) seed(ctx context.Context, total, workers int) (int, error) {
+	res, err := b.send("GET", "/summary", b.admin, nil, 200)
+	if err != nil {
+		return 0, err
+	}
+	have := res.num("by_status", "active")
+	b.app.Users.Params = seedParams
+	defer func() { b.app.Users.Params = passwords.DefaultParams }()
+	ctx = b.asAdmin(ctx)
+
+	workers = max(workers, 1)
+	var next atomic.Int64
+	next.Store(int64(have))
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(total); i = next.Add(1) {
+				_, err := b.createUser(ctx, users.CreateInput{
+					Email: fmt.Sprintf("seed%d@example.com", i), Password: password,
+					GivenName: "Seed", FamilyName: fmt.Sprint(i), Role: []string{"member", "manager"}[i%2],
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	b.calls.take() // not any request's
+	return max(total-have, 0), nil
+}
+
+// asAdmin is ctx as a request of the bench's admin, outside HTTP.
+func (b *bench) asAdmin(ctx context.Context) context.Context {
+	ctx = access.WithRequest(ctx, access.Request{ID: "bench", Now: b.clock.Now()})
+	return access.WithActor(ctx, access.Actor{Type: access.ActorUser, ID: b.adminID, UserID: b.adminID, Role: access.Admin})
+}
+
+// createUser creates a user outside HTTP, retrying while concurrent seeders
+// contend for the counters every creation updates (a client would get 503
+// unavailable and retry too).
+func (b *bench) createUser(ctx context.Context, in users.CreateInput) (*users.User, error) {
+	pause := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		u, err := b.app.Users.Create(ctx, in)
+		if err == nil || apperr.KindOf(err) != apperr.KindUnavailable || attempt == 20 {
+			if err != nil {
+				return nil, fmt.Errorf("create user %s: %w", in.Email, err)
+			}
+			return u, nil
+		}
+		b.retries.Add(1)
+		time.Sleep(pause)
+		pause = min(2*pause, time.Second)
+	}
+}
+
+// measure sends c.samples requests one at a time, counting the DynamoDB calls
+// of each and timing them. The row's count is the most any sample made.
+func (b *bench) measure(c request) (Row, error) {
+	route, ok := routes.ByName(c.route)
+	if !ok {
+		return Row{}, fmt.Errorf("no route %q in routes.All", c.route)
+	}
+	path := strings.ReplaceAll(route.Path, "{id}", c.id) + c.query
+	row := Row{Route: c.route, Case: c.label, Method: route.Method, Path: path,
+		Budget: route.MaxCalls() + c.extra, BudgetExpr: budgetExpr(route, c)}
+	if c.budget != 0 {
+		row.Budget = c.budget
+	}
+	if row.Case == "" {
+		row.Case = route.Method + " " + route.Path
+	}
+	if c.before != nil {
+		c.before()
+	}
+	var took []float64
+	b.calls.take() // not this request's
+	for i := range c.samples {
+		var token string
+		if c.token != nil {
+			token = c.token(i)
+		}
+		var body any
+		if c.body != nil {
+			body = c.body(i)
+		}
+		start := time.Now()
+		res, err := b.send(route.Method, path, token, body, c.status)
+		if err != nil {
+			return row, fmt.Errorf("%s (%s): %w", c.route, row.Case, err)
+		}
+		took = append(took, ms(time.Since(start)))
+		b.srv.running.Wait()
+		ops := b.calls.take()
+		if i == 0 || len(ops) > row.Calls {
+			row.Calls, row.ByOperation = len(ops), countOps(ops)
+		}
+		if i == 0 || len(ops) < row.MinCalls {
+			row.MinCalls = len(ops)
+		}
+		row.Scanned = row.Scanned || slices.Contains(ops, "Scan")
+		if c.seen != nil {
+			c.seen(res)
+		}
+		if i == 0 {
+			row.Items = len(res.list("items"))
+		}
+	}
+	if len(took) > 1 {
+		row.Latency = latencyOf(took)
+	}
+	return row, nil
+}
+
+func routeIndex(name string) int {
+	return slices.IndexFunc(routes.All, func(r routes.Route) bool { return r.Name == name })
+}
+
+// budgetExpr says what a case's budget is made of: "auth+1 (one query ...)".
+func budgetExpr(r routes.Route, c request) string {
+	if c.budget != 0 {
+		return "auth (refused after it)"
+	}
+	e := fmt.Sprint(r.Budget.Calls)
+	if r.Access != routes.Public {
+		e = fmt.Sprintf("auth+%d", r.Budget.Calls)
+	}
+	if c.extra > 0 {
+		e += "+touch"
+	}
+	return e + ": " + r.Budget.Note
+}

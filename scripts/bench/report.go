@@ -1,0 +1,285 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/localstack"
+	"github.com/usermgmt/ums/pkg/routes"
+)
+
+// Report is everything the bench measured; .local/bench.json is its JSON.
+type Report struct {
+	StartedAt        time.Time `json:"started_at"`
+	Seconds          float64   `json:"seconds"`
+	DynamoDBEndpoint string    `json:"dynamodb_endpoint"`
+	Table            string    `json:"table"`
+	Served           string    `json:"served"`
+	Routes           []Row     `json:"routes"`
+	AtSize           AtSize    `json:"at_size"`
+	Argon2id         Argon2id  `json:"argon2id"`
+	Lambda           Lambda    `json:"lambda_binary"`
+	ColdStart        ColdStart `json:"cold_start"`
+	Passed           bool      `json:"passed"`
+	Failures         []string  `json:"failures"`
+}
+
+// Row is one measured case of a route.
+type Row struct {
+	Route  string `json:"route"`
+	Case   string `json:"case"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// Calls is the most DynamoDB calls any sample made, ByOperation that
+	// sample's calls by operation, MinCalls the fewest.
+	Calls       int            `json:"dynamodb_calls"`
+	MinCalls    int            `json:"min_dynamodb_calls"`
+	ByOperation map[string]int `json:"by_operation"`
+	Scanned     bool           `json:"scanned"`
+	Budget      int            `json:"budget"`
+	BudgetExpr  string         `json:"budget_expr"`
+	Verdict     string         `json:"verdict"`
+	Items       int            `json:"items,omitempty"`
+	Latency     *Latency       `json:"latency_ms,omitempty"`
+}
+
+// Latency is the percentiles of a row's samples, in milliseconds.
+type Latency struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+// AtSize compares the same requests at two table sizes.
+type AtSize struct {
+	SmallUsers  int     `json:"small_users"`
+	LargeUsers  int     `json:"large_users"`
+	Seeded      int     `json:"seeded"`
+	SeedWorkers int     `json:"seed_workers"`
+	SeedSeconds float64 `json:"seed_seconds"`
+	// SeedRetries counts creations retried because concurrent seeders
+	// contended for the counters (503 unavailable).
+	SeedRetries int   `json:"seed_retries"`
+	Small       []Row `json:"small"`
+	Large       []Row `json:"large"`
+}
+
+// Argon2id is the cost of the production password hash on this machine.
+type Argon2id struct {
+	Params   string  `json:"params"`
+	HashMs   float64 `json:"hash_ms"`
+	VerifyMs float64 `json:"verify_ms"`
+}
+
+// Lambda is the size of one function's deployable binary.
+type Lambda struct {
+	Function string `json:"function"`
+	Target   string `json:"target"`
+	Build    string `json:"build"`
+	Bytes    int64  `json:"bytes"`
+}
+
+// ColdStart is process start to first response of one function.
+type ColdStart struct {
+	Function     string  `json:"function"`
+	Target       string  `json:"target"`
+	Runs         int     `json:"runs"`
+	MedianMs     float64 `json:"median_ms"`
+	MinMs        float64 `json:"min_ms"`
+	MaxMs        float64 `json:"max_ms"`
+	WarmInvokeMs float64 `json:"warm_invoke_ms"`
+}
+
+// judge gives every row its verdict and the report its own: every route of
+// the table measured, none over budget, nothing scanned, and no request
+// making more calls at size than at 10 users. The small rows of GET /users
+// are route rows too; their failures are reported once.
+func (r *Report) judge() {
+	r.Failures = nil
+	verdict := func(row *Row, where string) {
+		switch {
+		case row.Scanned:
+			row.Verdict = "SCAN"
+		case row.Calls > row.Budget:
+			row.Verdict = "OVER"
+		default:
+			row.Verdict = "PASS"
+			return
+		}
+		r.Failures = append(r.Failures, fmt.Sprintf("%s %s%s: %s: %d DynamoDB calls (%s), budget %d (%s)",
+			row.Method, row.Path, where, row.Verdict, row.Calls, opsString(row.ByOperation), row.Budget, row.BudgetExpr))
+	}
+	small := fmt.Sprintf(" at %d users", r.AtSize.SmallUsers)
+	for i := range r.Routes {
+		where := ""
+		if r.Routes[i].Route == "list-users" {
+			where = small
+		}
+		verdict(&r.Routes[i], where)
+	}
+	for i := range r.AtSize.Small {
+		verdict(&r.AtSize.Small[i], small)
+	}
+	for i := range r.AtSize.Large {
+		large := &r.AtSize.Large[i]
+		verdict(large, fmt.Sprintf(" at %d users", r.AtSize.LargeUsers))
+		if i < len(r.AtSize.Small) && large.Verdict == "PASS" && large.Calls > r.AtSize.Small[i].Calls {
+			large.Verdict = "GROWS"
+			r.Failures = append(r.Failures, fmt.Sprintf("%s %s: GROWS: %d DynamoDB calls at %d users, %d at %d",
+				large.Method, large.Path, large.Calls, r.AtSize.LargeUsers, r.AtSize.Small[i].Calls, r.AtSize.SmallUsers))
+		}
+	}
+	measured := map[string]bool{}
+	for _, row := range r.Routes {
+		measured[row.Route] = true
+	}
+	for _, rt := range routes.All {
+		if !measured[rt.Name] {
+			r.Failures = append(r.Failures, fmt.Sprintf("route %s (%s) was not measured: give it a case and a budget", rt.Name, rt.Pattern()))
+		}
+	}
+	slices.Sort(r.Failures)
+	r.Failures = slices.Compact(r.Failures)
+	r.Passed = len(r.Failures) == 0
+}
+
+func (r *Report) print(w io.Writer) {
+	fmt.Fprintf(w, "DynamoDB round trips and latency per request (%s).\n", r.Served)
+	fmt.Fprintf(w, "calls: the most any sample made; a-b when samples differed. Budgets come from the routes table (pkg/routes).\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROUTE\tCASE\tCALLS\tBY OPERATION\tBUDGET\tVERDICT\tN\tP50 MS\tP95 MS\tP99 MS\t")
+	for _, row := range r.Routes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Route, row.Case, callsString(row), opsString(row.ByOperation),
+			budgetString(row), verdictString(row), latencyString(row.Latency))
+	}
+	_ = tw.Flush()
+
+	a := r.AtSize
+	fmt.Fprintf(w, "\nAt size: the same requests at %d and at %d users, in pages of 10 so that only the table's size differs\n", a.SmallUsers, a.LargeUsers)
+	fmt.Fprintf(w, "(%d users seeded through users.Service by %d goroutines in %.1f s, %d retries on contention).\n\n",
+		a.Seeded, a.SeedWorkers, a.SeedSeconds, a.SeedRetries)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "REQUEST\tCALLS @%d\tCALLS @%d\tBY OPERATION @%d\tITEMS\tP50 @%d\tP50 @%d\tP95 @%d\tP95 @%d\tVERDICT\t\n",
+		a.SmallUsers, a.LargeUsers, a.LargeUsers, a.SmallUsers, a.LargeUsers, a.SmallUsers, a.LargeUsers)
+	for i, large := range a.Large {
+		var small Row
+		if i < len(a.Small) {
+			small = a.Small[i]
+		}
+		name := large.Method + " " + large.Path
+		items := "-"
+		if large.Route == "list-users" {
+			items = fmt.Sprintf("%d/%d", small.Items, large.Items)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, callsString(small), callsString(large),
+			opsString(large.ByOperation), items,
+			p(small.Latency, p50), p(large.Latency, p50), p(small.Latency, p95), p(large.Latency, p95), verdictString(large))
+	}
+	_ = tw.Flush()
+
+	fmt.Fprintf(w, "\nargon2id (%s) on this machine: hash %.1f ms, verify %.1f ms (median of 5); a sign-in verifies once, a creation hashes once.\n",
+		r.Argon2id.Params, r.Argon2id.HashMs, r.Argon2id.VerifyMs)
+	if l := r.Lambda; l.Bytes > 0 {
+		fmt.Fprintf(w, "Lambda binary: %s, %s, %s: %.1f MiB (%d bytes).\n", l.Function, l.Target, l.Build, float64(l.Bytes)/(1<<20), l.Bytes)
+	}
+	if c := r.ColdStart; c.Runs > 0 {
+		fmt.Fprintf(w, "Cold start: %s built for %s, process start to its first 200 (signed in, so with its DynamoDB calls) through a local\n", c.Function, c.Target)
+		fmt.Fprintf(w, "Runtime API (pkg/runtimeapi): median %.0f ms (min %.0f, max %.0f, %d runs); warm invoke %.1f ms.\n",
+			c.MedianMs, c.MinMs, c.MaxMs, c.Runs, c.WarmInvokeMs)
+		fmt.Fprintln(w, "No Firecracker, no network: a floor under Lambda's init, not a prediction of it.")
+	}
+	fmt.Fprintf(w, "\nBench took %s.\n", (time.Duration(r.Seconds * float64(time.Second))).Round(100*time.Millisecond))
+	if r.Passed {
+		fmt.Fprintln(w, "PASS: every route of routes.All is within its DynamoDB budget at both table sizes; nothing scanned.")
+	} else if len(r.Failures) > 0 {
+		fmt.Fprintln(w, "FAIL:\n  "+strings.Join(r.Failures, "\n  "))
+	}
+}
+
+// write saves the report as .local/bench.json at the module root and
+// returns that path, relative to the module root.
+func (r *Report) write() (string, error) {
+	root, err := localstack.ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	j, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	rel := filepath.Join(".local", "bench.json")
+	if err := os.MkdirAll(filepath.Join(root, ".local"), 0o755); err != nil {
+		return "", err
+	}
+	return rel, os.WriteFile(filepath.Join(root, rel), append(j, '\n'), 0o644)
+}
+
+func callsString(r Row) string {
+	if r.MinCalls != r.Calls {
+		return fmt.Sprintf("%d-%d", r.MinCalls, r.Calls)
+	}
+	return fmt.Sprint(r.Calls)
+}
+
+func opsString(m map[string]int) string {
+	var parts []string
+	for _, op := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", op, m[op]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func budgetString(r Row) string {
+	expr, _, _ := strings.Cut(r.BudgetExpr, ":")
+	return fmt.Sprintf("%d (%s)", r.Budget, expr)
+}
+
+func verdictString(r Row) string {
+	if r.Verdict == "" {
+		return "-"
+	}
+	return r.Verdict
+}
+
+func latencyString(l *Latency) string {
+	if l == nil {
+		return "1\t-\t-\t-"
+	}
+	return fmt.Sprintf("%d\t%.1f\t%.1f\t%.1f", l.N, l.P50, l.P95, l.P99)
+}
+
+// p formats one percentile of l, the zero Latency as "-".
+func p(l *Latency, pct func(Latency) float64) string {
+	if l == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", pct(*l))
+}
+
+func p50(l Latency) float64 { return l.P50 }
+
+func p95(l Latency) float64 { return l.P95 }
+
+func latencyOf(ms []float64) *Latency {
+	s := slices.Sorted(slices.Values(ms))
+	return &Latency{N: len(s), P50: percentile(s, 50), P95: percentile(s, 95), P99: percentile(s, 99)}
+}
+
+// percentile is the nearest-rank percentile of sorted samples.
+func percentile(sorted []float64, pct int) float64 {
+	rank := (len(sorted)*pct + 99) / 100
+	return sorted[max(rank-1, 0)]
+}
+
+func median(xs []float64) float64 { return percentile(slices.Sorted(slices.Values(xs)), 50) }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
