@@ -2,46 +2,68 @@ package dynamo
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
-	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// NewClient builds a DynamoDB client. With an endpoint (DynamoDB Local) it
-// uses static dummy credentials, as DynamoDB Local accepts any. The retryer is
-// the SDK's standard one without its client-side retry quota, which otherwise
-// fails calls outright during throttling bursts.
+// NewClient builds the DynamoDB client of a function. It does not use the
+// SDK's configuration loader (shared config files, profiles, SSO, instance
+// metadata): a Lambda function has its credentials in its environment
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), and the
+// loader would add its packages to every binary and its work to every cold
+// start. With an endpoint (DynamoDB Local) it uses static dummy
+// credentials, which DynamoDB Local accepts. Tools that run with a person's
+// credentials build their aws.Config with the loader and use
+// NewClientFromConfig.
 func NewClient(ctx context.Context, region, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
-	loadOpts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRegion(region),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.RateLimiter = ratelimit.None
-				o.MaxAttempts = 4
-				o.MaxBackoff = 2 * time.Second
-			})
-		}),
-		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			// Lambda handles one request at a time, but the dev server and the
-			// concurrent tests share one client: keep enough idle connections.
-			t.MaxIdleConnsPerHost = 64
-		})),
+	var creds aws.CredentialsProvider
+	switch id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); {
+	case endpoint != "":
+		creds = credentials.NewStaticCredentialsProvider("local", "local", "")
+	case id != "" && secret != "":
+		creds = credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))
+	default:
+		return nil, errors.New("dynamo: no AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	}
-	if endpoint != "" {
-		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider("local", "local", "")))
+	return NewClientFromConfig(aws.Config{Region: region, Credentials: aws.NewCredentialsCache(creds)}, endpoint, optFns...)
+}
+
+// NewClientFromConfig builds a DynamoDB client on cfg's region and
+// credentials. The retryer is the SDK's standard one without its
+// client-side retry quota, which otherwise fails calls outright during
+// throttling bursts; the HTTP client is conns.
+func NewClientFromConfig(cfg aws.Config, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
+	http := newConns()
+	if bundle := os.Getenv("AWS_CA_BUNDLE"); bundle != "" && endpoint == "" {
+		pem, err := os.ReadFile(bundle)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: AWS_CA_BUNDLE: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("dynamo: AWS_CA_BUNDLE %s holds no certificate", bundle)
+		}
+		http.roots = pool
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: load aws config: %w", err)
+	cfg.HTTPClient = http
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.RateLimiter = ratelimit.None
+			o.MaxAttempts = 4
+			o.MaxBackoff = 2 * time.Second
+		})
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if endpoint != "" {
