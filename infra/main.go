@@ -110,7 +110,6 @@ func stackProps(lookup func(key string) (string, bool)) (string, StackProps, err
 		ThrottleRate:  num("throttleRate", 50),
 		ThrottleBurst: num("throttleBurst", 100),
 		LogRetention:  retention,
-		MemoryMB:      num("memoryMb", 256),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return "", StackProps{}, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -55,8 +56,6 @@ type StackProps struct {
 	ThrottleBurst float64
 	// LogRetention is how long each function's log group keeps its logs.
 	LogRetention awslogs.RetentionDays
-	// MemoryMB is each function's memory, which also sets its CPU share.
-	MemoryMB float64
 }
 
 // function is what a route and a job share: enough to build one Lambda
@@ -67,6 +66,8 @@ type function struct {
 	grants     []grants.Statement
 	sendsEmail bool
 	timeout    awscdk.Duration
+	// memoryMB sets the function's CPU share too (see routes.MemoryMB).
+	memoryMB int
 }
 
 // NewStack builds the whole deployment: the table from pkg/schema, one function
@@ -118,6 +119,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 			grants:     grants.ForRoute(r),
 			sendsEmail: r.SendsEmail,
 			timeout:    awscdk.Duration_Seconds(jsii.Number(routeTimeoutSeconds)),
+			memoryMB:   r.MemoryMB(),
 		})
 		awsapigatewayv2.NewHttpRoute(api, jsii.String(routes.CamelCase(r.Name)+"Route"), &awsapigatewayv2.HttpRouteProps{
 			HttpApi:  api,
@@ -134,6 +136,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 			grants:     grants.ForJob(j),
 			sendsEmail: j.SendsEmail,
 			timeout:    awscdk.Duration_Minutes(jsii.Number(jobTimeoutMinutes)),
+			memoryMB:   routes.JobMemory,
 		})
 		awsevents.NewRule(stack, jsii.String(routes.CamelCase(j.Name)+"Schedule"), &awsevents.RuleProps{
 			Description: &j.Summary,
@@ -195,15 +198,20 @@ func newFunction(stack awscdk.Stack, table awsdynamodb.TableV2, env map[string]*
 	})
 	logs.GrantWrite(role)
 
+	fnEnv := map[string]*string{}
+	maps.Copy(fnEnv, env)
+	for k, v := range routes.GoEnv(f.memoryMB) {
+		fnEnv[k] = jsii.String(v)
+	}
 	fn := awslambda.NewFunction(stack, jsii.String(id+"Fn"), &awslambda.FunctionProps{
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
 		Code:         awslambda.Code_FromAsset(jsii.String(props.CodeDir(f.name)), nil),
 		Description:  &f.summary,
-		MemorySize:   &props.MemoryMB,
+		MemorySize:   jsii.Number(f.memoryMB),
 		Timeout:      f.timeout,
-		Environment:  &env,
+		Environment:  &fnEnv,
 		LogGroup:     logs,
 		Role:         role,
 	})

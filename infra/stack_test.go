@@ -42,6 +42,7 @@ type wantFn struct {
 	grants     []grants.Statement
 	sendsEmail bool
 	timeout    float64 // seconds
+	memoryMB   int
 }
 
 func TestStack(t *testing.T) {
@@ -50,10 +51,10 @@ func TestStack(t *testing.T) {
 
 	var fns []wantFn
 	for _, r := range allRoutes {
-		fns = append(fns, wantFn{r.Name, r.Summary, grants.ForRoute(r), r.SendsEmail, 28})
+		fns = append(fns, wantFn{r.Name, r.Summary, grants.ForRoute(r), r.SendsEmail, 28, r.MemoryMB()})
 	}
 	for _, j := range jobs {
-		fns = append(fns, wantFn{j.Name, j.Summary, grants.ForJob(j), j.SendsEmail, 300})
+		fns = append(fns, wantFn{j.Name, j.Summary, grants.ForJob(j), j.SendsEmail, 300, routes.JobMemory})
 	}
 
 	// The app is synthesized once, by the first Template_FromStack, so both
@@ -68,7 +69,6 @@ func TestStack(t *testing.T) {
 		ThrottleRate:  7,
 		ThrottleBurst: 13,
 		LogRetention:  awslogs.RetentionDays_ONE_WEEK,
-		MemoryMB:      512,
 	}
 	full := NewStack(app, "Full", props)
 
@@ -106,7 +106,7 @@ func TestStack(t *testing.T) {
 				"Runtime":       "provided.al2023",
 				"Architectures": []any{"arm64"},
 				"Handler":       "bootstrap",
-				"MemorySize":    512.0,
+				"MemorySize":    float64(f.memoryMB),
 				"Timeout":       f.timeout,
 				"Description":   f.summary,
 			}
@@ -116,6 +116,12 @@ func TestStack(t *testing.T) {
 				}
 			}
 			vars := dig(p, "Environment", "Variables")
+			// The Go runtime is tuned to the function's memory.
+			for k, v := range routes.GoEnv(f.memoryMB) {
+				if got := dig(vars, k); got != v {
+					t.Errorf("%s: %s = %v, want %q", f.name, k, got, v)
+				}
+			}
 			if got := dig(vars, config.EnvTableName); !equal(got, ref(tableID)) {
 				t.Errorf("%s: %s = %v, want the table's name", f.name, config.EnvTableName, got)
 			}
@@ -460,7 +466,7 @@ func TestStackProps(t *testing.T) {
 	}
 	if name != "UserManagement" || *p.StackName != name || p.EmailFrom != "no-reply@example.com" ||
 		p.PublicBaseURL != "" || p.CORSOrigins != nil || p.ThrottleRate != 50 || p.ThrottleBurst != 100 ||
-		p.LogRetention != awslogs.RetentionDays_ONE_MONTH || p.MemoryMB != 256 ||
+		p.LogRetention != awslogs.RetentionDays_ONE_MONTH ||
 		len(p.Routes) != len(routes.All) || len(p.Jobs) != len(routes.Jobs) {
 		t.Errorf("defaults: %q %+v", name, p)
 	}
@@ -470,18 +476,18 @@ func TestStackProps(t *testing.T) {
 
 	name, p, err = stackProps(lookup(map[string]string{
 		"stackName": "Staging", "corsOrigins": " https://a.example , https://b.example,",
-		"throttleRate": "5", "logRetentionDays": "90", "memoryMb": "1024",
+		"throttleRate": "5", "logRetentionDays": "90",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if name != "Staging" || !slices.Equal(p.CORSOrigins, []string{"https://a.example", "https://b.example"}) ||
-		p.ThrottleRate != 5 || p.LogRetention != awslogs.RetentionDays_THREE_MONTHS || p.MemoryMB != 1024 {
+		p.ThrottleRate != 5 || p.LogRetention != awslogs.RetentionDays_THREE_MONTHS {
 		t.Errorf("overrides: %q %+v", name, p)
 	}
 
-	_, _, err = stackProps(lookup(map[string]string{"logRetentionDays": "31", "throttleBurst": "-1", "memoryMb": "lots"}))
-	for _, key := range []string{"logRetentionDays", "throttleBurst", "memoryMb"} {
+	_, _, err = stackProps(lookup(map[string]string{"logRetentionDays": "31", "throttleBurst": "-1", "throttleRate": "lots"}))
+	for _, key := range []string{"logRetentionDays", "throttleBurst", "throttleRate"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("bad %s: err = %v", key, err)
 		}

@@ -12,14 +12,17 @@ import (
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/settings"
+	"github.com/usermgmt/ums/pkg/users"
 )
 
-// Authenticator turns a bearer token into the caller and the settings.
+// Authenticator turns a bearer token into the caller and the settings, and
+// reads along what the route will need, in the same round trip.
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (access.Actor, settings.Snapshot, error)
+	Authenticate(ctx context.Context, token string, along auth.Along) (access.Actor, settings.Snapshot, users.Read, error)
 }
 
 // RequestIDHeader carries the request's id on every response and in logs.
@@ -99,7 +102,7 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 		}()
 
 		if route.Access != routes.Public {
-			a, st, err := authenticate(ctx, authn, r)
+			a, st, read, err := authenticate(ctx, authn, r, alongOf(route, r))
 			if err != nil {
 				writeError(rec, r.WithContext(ctx), err)
 				return
@@ -111,6 +114,7 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 			}
 			ctx = access.WithActor(ctx, a)
 			ctx = settings.WithSnapshot(ctx, st)
+			ctx = users.WithRead(ctx, read)
 		}
 		if r.Method == http.MethodPost {
 			withIdempotency(o.Idempotency, route, rec, r.WithContext(ctx), h)
@@ -122,12 +126,30 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 
 // authenticate reads the bearer token. Only the Authorization header is
 // read: a token in the query string would end up in access logs.
-func authenticate(ctx context.Context, authn Authenticator, r *http.Request) (access.Actor, settings.Snapshot, error) {
+func authenticate(ctx context.Context, authn Authenticator, r *http.Request, along auth.Along) (access.Actor, settings.Snapshot, users.Read, error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return access.Actor{}, settings.Snapshot{}, apperr.ErrUnauthorized
+		return access.Actor{}, settings.Snapshot{}, users.Read{}, apperr.ErrUnauthorized
 	}
-	return authn.Authenticate(ctx, strings.TrimSpace(token))
+	return authn.Authenticate(ctx, strings.TrimSpace(token), along)
+}
+
+// alongOf is what the authentication reads along for the route: the user its
+// path is about (/users/{id}...), and what the route's user holds if it
+// answers with stats. What a route reads of its user does not depend on who
+// asks, so it costs no round trip of its own; the service decides
+// afterwards whether the caller may see it.
+func alongOf(route routes.Route, r *http.Request) auth.Along {
+	var a auth.Along
+	if strings.HasPrefix(route.Path, "/users/{id}") {
+		if id := r.PathValue("id"); ids.Valid("usr", id) {
+			a.Users = []string{id}
+		}
+	}
+	if route.Stats {
+		a.StatsOfUsers, a.StatsOfSelf = len(a.Users) > 0, len(a.Users) == 0
+	}
+	return a
 }
 
 // allowed says whether a role may call a route of the given access level.

@@ -33,11 +33,18 @@ type Session struct {
 	Gen int `json:"-"`
 }
 
-// Active reports whether the session is usable at now: before its absolute
-// expiry and not idle longer than idle. Expiry is decided here, at read time;
-// the table's TTL only cleans up.
-func (s *Session) Active(now time.Time, idle time.Duration) bool {
-	return now.Before(s.ExpiresAt) && now.Before(s.LastActiveAt.Add(idle))
+// Ref is what deciding whether the session is usable takes.
+func (s *Session) Ref() users.SessionRef {
+	return users.SessionRef{ExpiresAt: s.ExpiresAt, LastActiveAt: s.LastActiveAt, Gen: s.Gen}
+}
+
+// Along is what a request's authentication reads along, in its round trip:
+// users a route is about (their ids), and whose stats it answers with.
+type Along struct {
+	Users []string
+	// StatsOfSelf and StatsOfUsers read what the caller, or the users, hold
+	// (sessions, keys) at the same time.
+	StatsOfSelf, StatsOfUsers bool
 }
 
 // Attempt is one sign-in attempt, kept 90 days.
@@ -125,11 +132,13 @@ type Store interface {
 	LoginFailed(ctx context.Context, f Failure) error
 	// RecordAttempt records an attempt alone.
 	RecordAttempt(ctx context.Context, a Attempt) error
-	// Authenticate reads the user, the session and the settings in one
-	// strongly consistent round trip; a missing session or user is
-	// apperr.ErrUnauthorized.
-	Authenticate(ctx context.Context, userID, sessionID string) (*users.User, *Session, settings.Snapshot, error)
-	// TouchSession records activity on the session and the user.
+	// Authenticate reads the user, the session, the settings with the
+	// counters, and what along asks for, strongly consistent, in one round
+	// trip of latency. A missing user or session is apperr.ErrUnauthorized;
+	// a missing other user is nil in the Read.
+	Authenticate(ctx context.Context, userID, sessionID string, along Along) (*users.User, *Session, settings.Snapshot, users.Read, error)
+	// TouchSession records activity on the session and the user;
+	// apperr.ErrUnauthorized if the session has ended meanwhile.
 	TouchSession(ctx context.Context, userID, sessionID string, at time.Time) error
 	// DeleteSession removes a session with ev. Errors: apperr.ErrNotFound.
 	DeleteSession(ctx context.Context, userID, sessionID string, ev audit.Event) error
@@ -378,30 +387,44 @@ func (s *Service) throttled(ctx context.Context, a Attempt, userID string, wait 
 }
 
 // Authenticate turns a bearer token into the request's actor and the
-// settings. It refuses (unauthorized) a token that is malformed, unknown,
-// ended, expired, idle too long, or whose user is not active.
-func (s *Service) Authenticate(ctx context.Context, token string) (access.Actor, settings.Snapshot, error) {
+// settings, reading along what along asks for in the same round trip; the
+// Read returned holds the caller's own user too. It refuses (unauthorized)
+// a token that is malformed, unknown, ended, expired, idle too long, or
+// whose user is not active.
+func (s *Service) Authenticate(ctx context.Context, token string, along Along) (access.Actor, settings.Snapshot, users.Read, error) {
+	fail := func(err error) (access.Actor, settings.Snapshot, users.Read, error) {
+		return access.Actor{}, settings.Snapshot{}, users.Read{}, err
+	}
 	userID, sid, ok := parseSessionToken(token)
 	if !ok {
-		return access.Actor{}, settings.Snapshot{}, apperr.ErrUnauthorized
+		return fail(apperr.ErrUnauthorized)
 	}
-	u, sess, st, err := s.store.Authenticate(ctx, userID, sid)
+	u, sess, st, read, err := s.store.Authenticate(ctx, userID, sid, along)
 	if err != nil {
-		return access.Actor{}, settings.Snapshot{}, err
+		return fail(err)
 	}
 	now := access.RequestFrom(ctx).Now
-	idle := time.Duration(st.SessionIdleHours) * time.Hour
-	if sess.Gen != u.SessionGen || !sess.Active(now, idle) || u.Status != users.StatusActive {
-		return access.Actor{}, settings.Snapshot{}, apperr.ErrUnauthorized
+	if !sess.Ref().Active(u.SessionGen, now, time.Duration(st.SessionIdleHours)*time.Hour) || u.Status != users.StatusActive {
+		return fail(apperr.ErrUnauthorized)
 	}
 	if now.Sub(sess.LastActiveAt) >= TouchEvery {
 		// Best effort: a failed touch must not fail the request.
-		_ = s.store.TouchSession(ctx, userID, sid, now)
+		if err := s.store.TouchSession(ctx, userID, sid, now); err == nil {
+			u.LastSeenAt = &now
+			if l, ok := read.Live[u.ID]; ok {
+				for i, r := range l.Sessions {
+					if r == sess.Ref() {
+						l.Sessions[i].LastActiveAt = now
+					}
+				}
+			}
+		}
 	}
+	read.Users[u.ID] = u
 	return access.Actor{
 		Type: access.ActorUser, ID: u.ID, UserID: u.ID,
 		Role: u.Role, TeamID: u.Team(), SessionID: sid,
-	}, st, nil
+	}, st, read, nil
 }
 
 // Logout ends the caller's session. Errors: unauthorized.

@@ -1,6 +1,7 @@
 package devserver_test
 
 import (
+	"context"
 	"encoding/base64"
 	"net"
 	"net/http"
@@ -164,5 +165,43 @@ func TestTheServerNeverHangsAndAlwaysSetsTheHeaders(t *testing.T) {
 				t.Errorf("%s: no %s", path, h)
 			}
 		}
+	}
+}
+
+// A change that lands between a PATCH's read and its write is not lost:
+// the PATCH's transaction fails on the version it read, and it is decided
+// again on what is there now (the hook makes the other change land then).
+func TestConcurrentEditsAreNotLost(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("both@example.com", "member", nil)
+	e.hooks.Before("update-user", "TransactWriteItems", func(context.Context) {
+		e.must(200, e.do("PATCH", "/users/"+id, e.admin, map[string]any{"family_name": "Other"}))
+	})
+	e.must(200, e.do("PATCH", "/users/"+id, e.admin, map[string]any{"given_name": "Mine"}))
+	if got := e.must(200, e.do("GET", "/users/"+id, e.admin, nil)); got.str("given_name") != "Mine" || got.str("family_name") != "Other" {
+		t.Fatalf("user %s", got.raw)
+	}
+	e.hooks.Before("update-me", "TransactWriteItems", func(context.Context) {
+		e.must(200, e.do("PATCH", "/me", e.admin, map[string]any{"family_name": "Racer"}))
+	})
+	e.must(200, e.do("PATCH", "/me", e.admin, map[string]any{"given_name": "First"}))
+	if got := e.must(200, e.do("GET", "/me", e.admin, nil)); got.str("given_name") != "First" || got.str("family_name") != "Racer" {
+		t.Fatalf("me %s", got.raw)
+	}
+	e.hooks.Before("update-settings", "TransactWriteItems", func(context.Context) {
+		e.must(200, e.do("PATCH", "/settings", e.admin, map[string]any{"license_count": 40}))
+	})
+	e.must(200, e.do("PATCH", "/settings", e.admin, map[string]any{"deletion_grace_days": 9}))
+	if got := e.must(200, e.do("GET", "/settings", e.admin, nil)); got.num("license_count") != 40 || got.num("deletion_grace_days") != 9 {
+		t.Fatalf("settings %s", got.raw)
+	}
+	// With If-Match, the change that landed meanwhile is reported instead.
+	tag := e.must(200, e.do("GET", "/users/"+id, e.admin, nil)).header.Get("ETag")
+	e.hooks.Before("update-user", "TransactWriteItems", func(context.Context) {
+		e.must(200, e.do("PATCH", "/users/"+id, e.admin, map[string]any{"family_name": "Again"}))
+	})
+	e.problem(412, "precondition_failed", e.send("PATCH", "/users/"+id, e.admin, map[string]any{"given_name": "Stale"}, http.Header{"If-Match": {tag}}))
+	if e.hooks.Pending() != 0 {
+		t.Fatal("a hook never ran")
 	}
 }

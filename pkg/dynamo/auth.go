@@ -2,9 +2,14 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -145,34 +150,105 @@ func (s *Store) RecordAttempt(ctx context.Context, a auth.Attempt) error {
 	return t.run(ctx, s.client)
 }
 
-// Authenticate reads the user, the session and the settings in one strongly
-// consistent round trip.
-func (s *Store) Authenticate(ctx context.Context, userID, sessionID string) (*users.User, *auth.Session, settings.Snapshot, error) {
-	uk, sk := userKey(userID), sessionKey(userID, sessionID)
-	found, err := s.batchGet(ctx, uk, sk, metaKey())
-	if err != nil {
-		return nil, nil, settings.Snapshot{}, err
+// Authenticate reads the user, the session, the settings and counters
+// (META) and the users along names in one strongly consistent BatchGetItem,
+// and, at the same time, what the users whose stats along asks for hold.
+func (s *Store) Authenticate(ctx context.Context, userID, sessionID string, along auth.Along) (*users.User, *auth.Session, settings.Snapshot, users.Read, error) {
+	fail := func(err error) (*users.User, *auth.Session, settings.Snapshot, users.Read, error) {
+		return nil, nil, settings.Snapshot{}, users.Read{}, err
 	}
-	ui, si := found[uk.id()], found[sk.id()]
+	var statsOf []string
+	if along.StatsOfSelf {
+		statsOf = append(statsOf, userID)
+	}
+	if along.StatsOfUsers {
+		statsOf = append(statsOf, along.Users...)
+	}
+	live := make([]users.Live, len(statsOf))
+	errs := make([]error, len(statsOf))
+	var wg sync.WaitGroup
+	for i, id := range statsOf {
+		wg.Go(func() { live[i], errs[i] = s.GetLive(ctx, id) })
+	}
+
+	keys := []key{userKey(userID), sessionKey(userID, sessionID), metaKey()}
+	for _, id := range along.Users {
+		if id != userID {
+			keys = append(keys, userKey(id))
+		}
+	}
+	found, err := s.batchGet(ctx, keys...)
+	wg.Wait()
+	if err == nil {
+		err = errors.Join(errs...)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	ui, si := found[keys[0].id()], found[keys[1].id()]
 	if ui == nil || si == nil {
-		return nil, nil, settings.Snapshot{}, apperr.ErrUnauthorized
+		return fail(apperr.ErrUnauthorized)
 	}
 	u, err := decodeUser(ui)
 	if err != nil {
-		return nil, nil, settings.Snapshot{}, err
+		return fail(err)
 	}
-	var it sessionItem
-	if err := unmarshal(si, &it); err != nil {
-		return nil, nil, settings.Snapshot{}, err
-	}
-	st, version, _, err := decodeMeta(found[metaKey().id()])
+	st, version, counts, err := decodeMeta(found[metaKey().id()])
 	if err != nil {
-		return nil, nil, settings.Snapshot{}, err
+		return fail(err)
 	}
-	return u, it.session(), settings.Snapshot{Settings: st, Version: version}, nil
+	read := users.Read{Users: map[string]*users.User{}, Live: map[string]users.Live{}, Counts: counts}
+	for _, id := range along.Users {
+		var o *users.User
+		if item := found[userKey(id).id()]; item != nil {
+			if o, err = decodeUser(item); err != nil {
+				return fail(err)
+			}
+		}
+		read.Users[id] = o
+	}
+	for i, id := range statsOf {
+		read.Live[id] = live[i]
+	}
+	return u, decodeSession(si).session(), settings.Snapshot{Settings: st, Version: version}, read, nil
 }
 
-// TouchSession records activity on the session and the user's last-seen time.
+// liveRead is what counting a user's sessions and keys reads of them.
+var liveRead = "sk, expires_at, last_active_at, gen"
+
+// GetLive reads what the user holds, in one strongly consistent query of
+// its partition that returns only what the stats need of each item.
+func (s *Store) GetLive(ctx context.Context, id string) (users.Live, error) {
+	var l users.Live
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userKey(id).pk)},
+		ProjectionExpression:      aws.String(liveRead),
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return users.Live{}, translate(err)
+		}
+		for _, item := range out.Items {
+			switch sk := stringAttr(item, "sk"); {
+			case strings.HasPrefix(sk, skSession):
+				l.Sessions = append(l.Sessions, users.SessionRef{
+					ExpiresAt: parseTime(stringAttr(item, "expires_at")), LastActiveAt: parseTime(stringAttr(item, "last_active_at")),
+					Gen: intAttr(item, "gen"),
+				})
+			case strings.HasPrefix(sk, skAPIKey):
+				l.Keys = append(l.Keys, parseTime(stringAttr(item, "expires_at")))
+			}
+		}
+	}
+	return l, nil
+}
+
+// TouchSession records activity on the session and the user's last-seen
+// time, in one transaction, and only while the session exists.
 func (s *Store) TouchSession(ctx context.Context, userID, sessionID string, at time.Time) error {
 	t := s.txn()
 	for _, k := range []struct {
@@ -187,6 +263,7 @@ func (s *Store) TouchSession(ctx context.Context, userID, sessionID string, at t
 }
 
 // DeleteSession removes a session with its audit event.
+// Errors: apperr.ErrNotFound when it had ended already.
 func (s *Store) DeleteSession(ctx context.Context, userID, sessionID string, ev audit.Event) error {
 	t := s.txn()
 	t.delete(sessionKey(userID, sessionID), "attribute_exists(pk)", nil, failWith(apperr.ErrNotFound))

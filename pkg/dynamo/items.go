@@ -3,11 +3,10 @@ package dynamo
 import (
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/auth"
+	"github.com/usermgmt/ums/pkg/schema"
 	"github.com/usermgmt/ums/pkg/users"
 )
 
@@ -51,7 +50,7 @@ type userItem struct {
 	Version      int    `dynamodbav:"version"`
 	SessionGen   int    `dynamodbav:"session_gen"`
 
-	// Written outside the versioned update of the user (see userUpdate).
+	// Written outside the versioned update of the user (see updateUser).
 	LastSeenAt   string `dynamodbav:"last_seen_at,omitempty"`
 	FailedLogins int    `dynamodbav:"failed_logins,omitempty"`
 	LastFailedAt string `dynamodbav:"last_failed_at,omitempty"`
@@ -60,7 +59,7 @@ type userItem struct {
 // volatile are the attributes a versioned update of the user leaves alone:
 // activity and the sign-in failure count are written by atomic updates of
 // their own and must never be overwritten by a read-modify-write.
-var volatile = map[string]bool{"pk": true, "sk": true, "last_seen_at": true, "failed_logins": true, "last_failed_at": true}
+var volatile = map[string]bool{"pk": true, "sk": true, schema.LastSeenAt: true, "failed_logins": true, "last_failed_at": true}
 
 func toUserItem(u *users.User) userItem {
 	k := userKey(u.ID)
@@ -111,14 +110,6 @@ func (it userItem) user() *users.User {
 		u.Usage = &usage
 	}
 	return u
-}
-
-func decodeUser(item map[string]types.AttributeValue) (*users.User, error) {
-	var it userItem
-	if err := unmarshal(item, &it); err != nil {
-		return nil, err
-	}
-	return it.user(), nil
 }
 
 // uniqueItem reserves an email or a username for a user.

@@ -39,14 +39,12 @@ var errDuplicateEvent = errors.New("dynamo: an audit event or attempt with this 
 // Settings never saved are the defaults; a setting added to the code after
 // they were saved takes its default.
 func decodeMeta(item map[string]types.AttributeValue) (settings.Settings, int, users.Counts, error) {
-	st := settings.Defaults()
 	if item == nil {
-		return st, 0, users.Counts{}, nil
+		return settings.Defaults(), 0, users.Counts{}, nil
 	}
-	if av, ok := item[attrSettings]; ok {
-		if err := attributevalue.UnmarshalWithOptions(av, &st, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" }); err != nil {
-			return st, 0, users.Counts{}, fmt.Errorf("dynamo: decode settings: %w", err)
-		}
+	st := settings.Defaults()
+	if m, ok := item[attrSettings].(*types.AttributeValueMemberM); ok {
+		st = decodeSettings(m.Value)
 	}
 	c := users.Counts{
 		Invited: intAttr(item, cInvited), Active: intAttr(item, cActive), Deactivated: intAttr(item, cDeactivated),

@@ -68,21 +68,6 @@ func itemKey(item map[string]types.AttributeValue) string {
 
 func (k key) id() string { return k.pk + "|" + k.sk }
 
-func stringAttr(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func intAttr(item map[string]types.AttributeValue, name string) int {
-	var n int
-	if v, ok := item[name]; ok {
-		_ = attributevalue.Unmarshal(v, &n)
-	}
-	return n
-}
-
 func marshal(v any) map[string]types.AttributeValue {
 	m, err := attributevalue.MarshalMap(v)
 	if err != nil {
@@ -114,6 +99,14 @@ func timePtr(s string) *time.Time {
 	}
 	t := parseTime(s)
 	return &t
+}
+
+// fmtTimeZero writes a time that may be zero ("never") as "".
+func fmtTimeZero(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return fmtTime(t)
 }
 
 func fmtTimePtr(t *time.Time) string {

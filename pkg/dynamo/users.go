@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/usermgmt/ums/pkg/audit"
@@ -59,66 +56,6 @@ func (s *Store) GetUser(ctx context.Context, id string) (*users.User, error) {
 		return nil, users.ErrNotFound
 	}
 	return decodeUser(item)
-}
-
-// GetUserWithStats reads the user's partition (the user, its sessions and its
-// API keys) in one strongly consistent query and counts what is live.
-func (s *Store) GetUserWithStats(ctx context.Context, id string, now time.Time, idle time.Duration) (*users.User, error) {
-	var u *users.User
-	var sessions []sessionItem
-	var keys []apiKeyStat
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userKey(id).pk)},
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, translate(err)
-		}
-		for _, item := range out.Items {
-			switch sk := stringAttr(item, "sk"); {
-			case sk == skProfile:
-				if u, err = decodeUser(item); err != nil {
-					return nil, err
-				}
-			case strings.HasPrefix(sk, skSession):
-				var it sessionItem
-				if err := unmarshal(item, &it); err != nil {
-					return nil, err
-				}
-				sessions = append(sessions, it)
-			case strings.HasPrefix(sk, skAPIKey):
-				var k apiKeyStat
-				if err := unmarshal(item, &k); err != nil {
-					return nil, err
-				}
-				keys = append(keys, k)
-			}
-		}
-	}
-	if u == nil {
-		return nil, users.ErrNotFound
-	}
-	u.Stats = &users.Stats{}
-	for _, it := range sessions {
-		if it.Gen == u.SessionGen && it.session().Active(now, idle) {
-			u.Stats.ActiveSessions++
-		}
-	}
-	for _, k := range keys {
-		if k.ExpiresAt == "" || now.Before(parseTime(k.ExpiresAt)) {
-			u.Stats.APIKeys++
-		}
-	}
-	return u, nil
-}
-
-// apiKeyStat is what the stats need of a personal API key.
-type apiKeyStat struct {
-	ExpiresAt string `dynamodbav:"expires_at"`
 }
 
 // UpdateUser writes after over before in one transaction with everything the

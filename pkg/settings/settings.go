@@ -187,10 +187,18 @@ func (s *Service) Update(ctx context.Context, p Patch, ifMatch []string) (Snapsh
 		return Snapshot{}, err
 	}
 	var out Snapshot
+	tries := 0
 	err := retry.Optimistic(ctx, ErrChanged, func() error {
-		cur, version, err := s.store.GetSettings(ctx)
-		if err != nil {
-			return err
+		// The first try uses the settings the authentication read moments
+		// ago; a retry follows a change that landed since, and reads again.
+		tries++
+		snap, ok := SnapshotFrom(ctx)
+		cur, version := snap.Settings, snap.Version
+		if !ok || tries > 1 {
+			var err error
+			if cur, version, err = s.store.GetSettings(ctx); err != nil {
+				return err
+			}
 		}
 		next, changed, err := p.Apply(cur)
 		if err != nil {

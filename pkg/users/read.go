@@ -8,6 +8,7 @@ import (
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/settings"
 )
 
 // Get returns a user with stats, if the caller may see them.
@@ -43,13 +44,27 @@ func (s *Service) Me(ctx context.Context) (*User, error) {
 	return s.withStats(ctx, a.UserID)
 }
 
+// withStats reads the user and counts its stats. A route that answers with
+// stats has both read with its authentication, at the same time, in one
+// round trip of latency.
 func (s *Service) withStats(ctx context.Context, id string) (*User, error) {
 	st, err := s.settingsFor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	idle := time.Duration(st.SessionIdleHours) * time.Hour
-	return s.store.GetUserWithStats(ctx, id, access.RequestFrom(ctx).Now, idle)
+	u, err := s.read(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	r, _ := readFrom(ctx)
+	live, ok := r.Live[id]
+	if !ok {
+		if live, err = s.store.GetLive(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	u.Stats = u.StatsAt(live, access.RequestFrom(ctx).Now, time.Duration(st.SessionIdleHours)*time.Hour)
+	return u, nil
 }
 
 // ListQuery selects a page of users.
@@ -118,6 +133,12 @@ func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 func (s *Service) Summary(ctx context.Context) (Summary, error) {
 	if a, err := actorOf(ctx); err != nil || a.Role != access.Admin {
 		return Summary{}, apperr.ErrForbidden
+	}
+	// The authentication read the counters with the settings, moments ago.
+	if r, ok := readFrom(ctx); ok {
+		if st, ok := settings.FromContext(ctx); ok {
+			return SummaryOf(r.Counts, st.LicenseCount), nil
+		}
 	}
 	st, c, err := s.store.GetCounts(ctx)
 	if err != nil {

@@ -3,7 +3,6 @@ package users
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -21,10 +20,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User, ev audit.Event) error
 	// GetUser reads a user, strongly consistent. Errors: ErrNotFound.
 	GetUser(ctx context.Context, id string) (*User, error)
-	// GetUserWithStats reads a user and its stats in one query; sessions idle
-	// longer than idle or past expiry at now are not counted.
-	// Errors: ErrNotFound.
-	GetUserWithStats(ctx context.Context, id string, now time.Time, idle time.Duration) (*User, error)
+	// GetLive reads what the user holds (sessions, keys), strongly
+	// consistent.
+	GetLive(ctx context.Context, id string) (Live, error)
 	// UpdateUser replaces before with after if before's version is still
 	// current: it moves the uniqueness items, applies the counters' delta
 	// (checking seats and the last admin), moves team member counts, and
@@ -72,4 +70,42 @@ func (s *Service) settingsFor(ctx context.Context) (settings.Settings, error) {
 // accepts any.
 func Matches(ifMatch []string, revision string) bool {
 	return ifMatch == nil || slices.Contains(ifMatch, revision)
+}
+
+type readKey struct{}
+
+// Read is what a request's authentication read along, strongly consistent,
+// in its one round trip: the users it looked up (the caller, the user a
+// route's path names; nil for one that does not exist), what some of them
+// hold (for their stats), and the counters.
+type Read struct {
+	Users  map[string]*User
+	Live   map[string]Live
+	Counts Counts
+}
+
+// WithRead returns ctx carrying what the authentication read, so that the
+// route need not read it again.
+func WithRead(ctx context.Context, r Read) context.Context {
+	return context.WithValue(ctx, readKey{}, r)
+}
+
+func readFrom(ctx context.Context) (Read, bool) {
+	r, ok := ctx.Value(readKey{}).(Read)
+	return r, ok
+}
+
+// read returns the user: a copy of the one read with the request's
+// authentication when it looked the user up and fresh is false, else a
+// strongly consistent read. Errors: ErrNotFound.
+func (s *Service) read(ctx context.Context, id string, fresh bool) (*User, error) {
+	if r, ok := readFrom(ctx); ok && !fresh {
+		if u, looked := r.Users[id]; looked {
+			if u == nil {
+				return nil, ErrNotFound
+			}
+			return u.Clone(), nil
+		}
+	}
+	return s.store.GetUser(ctx, id)
 }

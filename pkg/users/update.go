@@ -98,8 +98,12 @@ func (s *Service) UpdateMe(ctx context.Context, p MePatch, ifMatch []string) (*U
 // the user as written: one read and one transaction, no more.
 func (s *Service) update(ctx context.Context, id string, ifMatch []string, fn func(*User) (*User, []string, error)) (*User, error) {
 	var out *User
+	tries := 0
 	err := retry.Optimistic(ctx, ErrChanged, func() error {
-		u, err := s.store.GetUser(ctx, id)
+		// The first try may use the user read with the authentication; a
+		// retry follows a change that landed since, and reads again.
+		tries++
+		u, err := s.read(ctx, id, tries > 1)
 		if err != nil {
 			return err
 		}

@@ -80,6 +80,45 @@ type Stats struct {
 	APIKeys        int `json:"api_keys"`
 }
 
+// SessionRef is what deciding whether a session is usable takes.
+type SessionRef struct {
+	ExpiresAt    time.Time
+	LastActiveAt time.Time
+	// Gen is the user's session generation when the session began.
+	Gen int
+}
+
+// Active reports whether the session is usable at now for a user at
+// generation gen: of that generation, before its absolute expiry and not
+// idle longer than idle. Expiry is decided here, at read time; the table's
+// TTL only cleans up.
+func (s SessionRef) Active(gen int, now time.Time, idle time.Duration) bool {
+	return s.Gen == gen && now.Before(s.ExpiresAt) && now.Before(s.LastActiveAt.Add(idle))
+}
+
+// Live is what a user holds: its sessions and its personal API keys (when
+// each expires; the zero time for never), as the stats count them.
+type Live struct {
+	Sessions []SessionRef
+	Keys     []time.Time
+}
+
+// StatsAt counts the user's sessions usable at now and keys not expired.
+func (u *User) StatsAt(l Live, now time.Time, idle time.Duration) *Stats {
+	st := &Stats{}
+	for _, s := range l.Sessions {
+		if s.Active(u.SessionGen, now, idle) {
+			st.ActiveSessions++
+		}
+	}
+	for _, exp := range l.Keys {
+		if exp.IsZero() || now.Before(exp) {
+			st.APIKeys++
+		}
+	}
+	return st
+}
+
 // Revision identifies the user's version: the ETag of its representation,
 // which If-Match names to make a change apply only to what the client read.
 // Activity (last_seen_at) does not change it.

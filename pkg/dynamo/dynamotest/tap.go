@@ -196,21 +196,20 @@ func CallsOf(input any) []grants.Call {
 	return nil
 }
 
-// write is a write's call: the attributes it names are those of the item or
-// key, those its expressions name through placeholders and those they spell
-// out. A ReturnValuesOnConditionCheckFailure of ALL_OLD returns the item, so
-// it counts as asking for it back.
+// write is a write's call: the attributes it names, as IAM's
+// dynamodb:Attributes counts them, are the top-level ones: those of the item
+// or key, and the first element of every document path its expressions
+// name ("sessions" for sessions.#id.a), spelled out or through a
+// placeholder. A ReturnValuesOnConditionCheckFailure of ALL_OLD returns the
+// item, so it counts as asking for it back.
 func write(a routes.Action, item map[string]types.AttributeValue, update, cond *string, names map[string]string, returns string) grants.Call {
 	attrs := map[string]bool{}
 	for name := range item {
 		attrs[name] = true
 	}
-	for _, name := range names {
-		attrs[name] = true
-	}
 	for _, e := range []*string{update, cond} {
 		if e != nil {
-			for _, name := range identifiers(*e) {
+			for _, name := range topLevel(*e, names) {
 				attrs[name] = true
 			}
 		}
@@ -225,7 +224,7 @@ func leading(key map[string]types.AttributeValue) []string {
 	return nil
 }
 
-var word = regexp.MustCompile(`[#:]?[A-Za-z_][A-Za-z0-9_]*`)
+var word = regexp.MustCompile(`[.]?[#:]?[A-Za-z_][A-Za-z0-9_]*`)
 
 // keywords of the expression language, which are not attributes.
 var keywords = map[string]bool{
@@ -235,15 +234,19 @@ var keywords = map[string]bool{
 	"if_not_exists": true, "list_append": true,
 }
 
-// identifiers returns the attribute names an expression spells out (not
-// through a #placeholder, and not a :value).
-func identifiers(expr string) []string {
+// topLevel returns the top-level attributes an expression names: every
+// word that starts a document path (not a :value, not a keyword, not an
+// element after a "."), a #placeholder resolved through names.
+func topLevel(expr string, names map[string]string) []string {
 	var out []string
 	for _, w := range word.FindAllString(expr, -1) {
-		if w[0] == '#' || w[0] == ':' || keywords[w] || keywords[strings.ToUpper(w)] {
-			continue
+		switch {
+		case w[0] == '.' || w[0] == ':' || keywords[w] || keywords[strings.ToUpper(w)]:
+		case w[0] == '#':
+			out = append(out, names[w])
+		default:
+			out = append(out, w)
 		}
-		out = append(out, w)
 	}
 	return out
 }
