@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/users"
@@ -37,6 +39,9 @@ type request struct {
 	// if set, replaces it (a case that stops early: authOnly).
 	extra, budget int
 	samples       int
+	// cpu asks for the case's CPU and allocations per request (cpuOf): one
+	// case of each route.
+	cpu bool
 	// before, if set, runs before the first request, e.g. to move the clock.
 	before func()
 	// seen, if set, gets every response, e.g. to keep the tokens of sign-ins.
@@ -51,31 +56,36 @@ func (b *bench) routes(n, nHash int) error {
 			"given_name": "Created", "family_name": fmt.Sprint(i), "role": "member"}
 	}
 	cases := []request{
-		{route: "login", label: "success", body: func(int) any { return loginBody(adminEmail) }, status: 200, samples: nHash,
+		{route: "login", label: "success", body: func(int) any { return loginBody(adminEmail) }, status: 200, samples: nHash, cpu: true,
 			seen: func(r response) { tokens = append(tokens, r.str("token")) }},
 		{route: "login", label: "wrong password", body: func(int) any { return map[string]any{"login": adminEmail, "password": "not it at all"} },
 			status: 401, samples: 1},
 		{route: "login", label: "unknown login", body: func(int) any { return map[string]any{"login": "nobody@example.com", "password": "not it at all"} },
 			status: 401, samples: 1},
-		{route: "logout", token: func(i int) string { return tokens[i] }, status: 204, samples: nHash},
+		{route: "logout", token: func(i int) string {
+			if i < len(tokens) {
+				return tokens[i]
+			}
+			return b.freshToken()
+		}, status: 204, samples: nHash, cpu: true},
 		{route: "get-settings", label: "as a member: 403, authentication alone", token: func(int) string { return b.member }, status: 403, budget: authOnly, samples: n},
-		{route: "get-me", token: admin, status: 200, samples: n},
+		{route: "get-me", token: admin, status: 200, samples: n, cpu: true},
 		{route: "get-me", label: "again, session written <5 min ago", token: admin, status: 200, samples: 1},
 		{route: "get-me", label: "clock +6 min: writes the session touch", token: admin, status: 200, extra: touch, samples: 1,
 			before: func() { b.clock.Advance(6 * time.Minute) }},
 		{route: "get-me", label: "right after the touch", token: admin, status: 200, samples: 1},
 		{route: "update-me", token: admin, body: func(i int) any { return map[string]any{"display_name": fmt.Sprint("Admin ", i)} },
-			status: 200, samples: n},
-		{route: "create-user", token: admin, body: newUser, status: 201, samples: nHash},
-		{route: "get-user", id: b.targetID, token: admin, status: 200, samples: n},
+			status: 200, samples: n, cpu: true},
+		{route: "create-user", token: admin, body: newUser, status: 201, samples: nHash, cpu: true},
+		{route: "get-user", id: b.targetID, token: admin, status: 200, samples: n, cpu: true},
 		{route: "update-user", label: "name", id: b.targetID, token: admin,
-			body: func(i int) any { return map[string]any{"given_name": fmt.Sprint("Name", i)} }, status: 200, samples: n},
+			body: func(i int) any { return map[string]any{"given_name": fmt.Sprint("Name", i)} }, status: 200, samples: n, cpu: true},
 		{route: "update-user", label: "role", id: b.targetID, token: admin,
 			body: func(i int) any { return map[string]any{"role": []string{"manager", "member"}[i%2]} }, status: 200, samples: n},
-		{route: "get-settings", token: admin, status: 200, samples: n},
+		{route: "get-settings", token: admin, status: 200, samples: n, cpu: true},
 		{route: "update-settings", token: admin, body: func(i int) any { return map[string]any{"license_count": 100000 + i} },
-			status: 200, samples: n},
-		{route: "get-summary", token: admin, status: 200, samples: n},
+			status: 200, samples: n, cpu: true},
+		{route: "get-summary", token: admin, status: 200, samples: n, cpu: true},
 	}
 	for _, c := range cases {
 		row, err := b.measure(c)
@@ -83,6 +93,9 @@ func (b *bench) routes(n, nHash int) error {
 			return err
 		}
 		b.rep.Routes = append(b.rep.Routes, row)
+		if c.cpu {
+			b.cpuCases = append(b.cpuCases, cpuCase{c, len(b.rep.Routes) - 1})
+		}
 	}
 	// Back to unlimited seats for the seeding.
 	_, err := b.send("PATCH", "/settings", b.admin, map[string]any{"license_count": 0}, 200)
@@ -96,8 +109,10 @@ func (b *bench) listCases(n int) []request {
 	c := func(label, query string) request {
 		return request{route: "list-users", label: label, query: query, token: admin, status: 200, samples: n}
 	}
+	first := c("no filter", "?limit=10")
+	first.cpu = true
 	return []request{
-		c("no filter", "?limit=10"),
+		first,
 		c("status=active", "?limit=10&status=active"),
 		c("role=member", "?limit=10&role=member"),
 		c("status=active&role=member", "?limit=10&status=active&role=member"),
@@ -121,6 +136,9 @@ func (b *bench) listUsers(n int, large bool) error {
 		case c.route == "list-users":
 			b.rep.AtSize.Small = append(b.rep.AtSize.Small, row)
 			b.rep.Routes = append(b.rep.Routes, row)
+			if c.cpu {
+				b.cpuCases = append(b.cpuCases, cpuCase{c, len(b.rep.Routes) - 1})
+			}
 		default:
 			// GET /summary has its own route row; this one is the baseline.
 			b.rep.AtSize.Small = append(b.rep.AtSize.Small, row)
@@ -251,13 +269,15 @@ func (b *bench) measure(c request) (Row, error) {
 		}
 		took = append(took, ms(time.Since(start)))
 		b.srv.running.Wait()
-		ops := b.calls.take()
+		made := b.calls.take()
+		ops := ops(made)
 		if i == 0 || len(ops) > row.Calls {
 			row.Calls, row.ByOperation = len(ops), countOps(ops)
 		}
 		if i == 0 || len(ops) < row.MinCalls {
 			row.MinCalls = len(ops)
 		}
+		row.Waves = max(row.Waves, waves(made))
 		row.Scanned = row.Scanned || slices.Contains(ops, "Scan")
 		if c.seen != nil {
 			c.seen(res)
@@ -289,4 +309,49 @@ func budgetExpr(r routes.Route, c request) string {
 		e += "+touch"
 	}
 	return e + ": " + r.Budget.Note
+}
+
+// cpuCase is a case whose CPU is measured, and its row.
+type cpuCase struct {
+	c   request
+	row int
+}
+
+// measureCPU measures the CPU cases, in the real binaries of their routes.
+func (b *bench) measureCPU(ctx context.Context, n, nHash int) error {
+	bins, err := buildHost()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bins)
+	b.clock.CatchUp() // the functions run on the wall clock
+	for _, cc := range b.cpuCases {
+		route, _ := routes.ByName(cc.c.route)
+		k := n
+		if route.Hashes {
+			k = nHash
+		}
+		cpu, err := b.cpuOf(ctx, bins, cc.c, k)
+		if err != nil {
+			return fmt.Errorf("cpu of %s: %w", cc.c.route, err)
+		}
+		row := &b.rep.Routes[cc.row]
+		row.CPU = cpu
+		predict(row)
+	}
+	return nil
+}
+
+// freshToken is a new session of the bench's CPU user, whose password hash
+// is cheap: for cases that spend a session per request (sign-outs).
+func (b *bench) freshToken() string {
+	ctx := access.WithRequest(context.Background(), access.Request{ID: "bench", IP: "198.51.100.8", Now: b.clock.Now()})
+	// Without a rehash to the production parameters on each sign-in.
+	b.app.Auth.Params = seedParams
+	defer func() { b.app.Auth.Params = passwords.DefaultParams }()
+	res, err := b.app.Auth.Login(ctx, auth.LoginInput{Login: cpuEmail, Password: password})
+	if err != nil {
+		panic(fmt.Sprintf("bench: a session for the CPU cases: %v", err))
+	}
+	return res.Token
 }

@@ -11,10 +11,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/localstack"
 	"github.com/usermgmt/ums/pkg/passwords"
-	"github.com/usermgmt/ums/pkg/runtimeapi"
 )
 
 // timeArgon2id times one hash and one verification with the production
@@ -120,56 +118,18 @@ func eventWithToken(path, token string) ([]byte, error) {
 // coldStart starts the function's process, invokes it twice and returns the
 // time from process start to the first answer, and the second answer's time.
 func (b *bench) coldStart(ctx context.Context, bin string, event []byte) (cold, warm float64, err error) {
-	rt, err := runtimeapi.New(runtimeapi.WithFunctionName(coldStartFunction))
+	p, err := b.startFunction(ctx, coldStartFunction, bin)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer rt.Close()
-	cmd := exec.Command(bin)
-	cmd.Env = []string{
-		"AWS_LAMBDA_RUNTIME_API=" + rt.Addr(),
-		"AWS_LAMBDA_FUNCTION_NAME=" + coldStartFunction,
-		config.EnvTableName + "=" + b.table,
-		config.EnvRegion + "=" + localstack.Region,
-		config.EnvDynamoDBEndpoint + "=" + b.rep.DynamoDBEndpoint,
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
-	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	defer p.stop()
+	if err := p.invoke(event, 200); err != nil {
 		return 0, 0, err
 	}
-	// A function that fails at cold start exits; its exit ends the wait.
-	ctx, cancel := context.WithCancelCause(ctx)
-	exited := make(chan struct{})
-	go func() {
-		err := cmd.Wait()
-		cancel(fmt.Errorf("%s exited: %v", coldStartFunction, err))
-		close(exited)
-	}()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
-	ctx, stop := context.WithTimeout(ctx, 30*time.Second)
-	defer stop()
-	invoke := func() (float64, error) {
-		t := time.Now()
-		out, err := rt.Invoke(ctx, event)
-		if err != nil {
-			return 0, err
-		}
-		var res struct {
-			StatusCode int `json:"statusCode"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil || res.StatusCode != 200 {
-			return 0, fmt.Errorf("%s answered %s", coldStartFunction, out)
-		}
-		return ms(time.Since(t)), nil
-	}
-	if _, err := invoke(); err != nil {
+	cold = ms(time.Since(p.started))
+	t := time.Now()
+	if err := p.invoke(event, 200); err != nil {
 		return 0, 0, err
 	}
-	cold = ms(time.Since(start))
-	warm, err = invoke()
-	return cold, warm, err
+	return cold, ms(time.Since(t)), nil
 }

@@ -3,36 +3,75 @@ package main
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/aws/smithy-go/middleware"
 )
 
-// calls records the operation name of every DynamoDB call.
+// call is one DynamoDB call: its operation and when it ran.
+type call struct {
+	op         string
+	start, end time.Time
+}
+
+// calls records every DynamoDB call.
 type calls struct {
-	mu  sync.Mutex
-	ops []string
+	mu   sync.Mutex
+	list []call
 }
 
 // middleware adds the recording step first in the Initialize phase, which
-// runs once per call: retries happen later, in Finalize.
+// runs once per call: retries happen later, in Finalize, and are part of
+// the call's time.
 func (c *calls) middleware(st *middleware.Stack) error {
 	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchCountCalls",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			k := call{op: middleware.GetOperationName(ctx), start: time.Now()}
+			out, md, err := next.HandleInitialize(ctx, in)
+			k.end = time.Now()
 			c.mu.Lock()
-			c.ops = append(c.ops, middleware.GetOperationName(ctx))
+			c.list = append(c.list, k)
 			c.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
+			return out, md, err
 		}), middleware.Before)
 }
 
 // take returns the calls recorded since the last take.
-func (c *calls) take() []string {
+func (c *calls) take() []call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ops := c.ops
-	c.ops = nil
-	return ops
+	l := c.list
+	c.list = nil
+	return l
+}
+
+func ops(l []call) []string {
+	out := make([]string, len(l))
+	for i, k := range l {
+		out[i] = k.op
+	}
+	return out
+}
+
+// waves is the number of round trips a request waited for one after the
+// other: calls that overlap in time (issued together) count once. It is
+// the request's latency in round trips.
+func waves(l []call) int {
+	l = slices.Clone(l)
+	slices.SortFunc(l, func(a, b call) int { return a.start.Compare(b.start) })
+	n := 0
+	var end time.Time
+	for _, k := range l {
+		if n == 0 || !k.start.Before(end) {
+			n++
+			end = k.end
+		} else if k.end.After(end) {
+			end = k.end
+		}
+	}
+	return n
 }
 
 // server is the dev server with a count of the requests it is handling, so

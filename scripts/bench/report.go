@@ -44,11 +44,41 @@ type Row struct {
 	MinCalls    int            `json:"min_dynamodb_calls"`
 	ByOperation map[string]int `json:"by_operation"`
 	Scanned     bool           `json:"scanned"`
-	Budget      int            `json:"budget"`
-	BudgetExpr  string         `json:"budget_expr"`
-	Verdict     string         `json:"verdict"`
-	Items       int            `json:"items,omitempty"`
-	Latency     *Latency       `json:"latency_ms,omitempty"`
+	// Waves is the request's latency in round trips: calls issued together
+	// count once.
+	Waves      int      `json:"round_trip_waves"`
+	Budget     int      `json:"budget"`
+	BudgetExpr string   `json:"budget_expr"`
+	Verdict    string   `json:"verdict"`
+	Items      int      `json:"items,omitempty"`
+	Latency    *Latency `json:"latency_ms,omitempty"`
+	CPU        *CPU     `json:"cpu,omitempty"`
+}
+
+// CPU is what one request costs the function that serves it.
+type CPU struct {
+	Requests int `json:"requests"`
+	// Ms is the CPU time (user and system) per request of the function's
+	// own process: the real bootstrap, built for this machine, invoked
+	// through a local Runtime API with the route's memory settings. It
+	// includes the Lambda runtime client's own exchanges with the Runtime
+	// API (two HTTP requests per invocation) and their kernel time.
+	Ms float64 `json:"cpu_ms"`
+	// InProcessMs is the CPU per request of the handler, the API Gateway
+	// adapter, the event's JSON and the DynamoDB client, served in the
+	// bench's own process (nothing else runs meanwhile): what a request
+	// costs without the runtime client.
+	InProcessMs float64 `json:"in_process_cpu_ms"`
+	// Allocs and Bytes are allocated per request by the route's handler,
+	// the API Gateway adapter and the SDK, measured in-process.
+	Allocs float64 `json:"allocs"`
+	Bytes  float64 `json:"bytes"`
+	// MemoryMB is the function's memory in the stack.
+	MemoryMB int `json:"memory_mb"`
+	// LambdaMs predicts the duration on Lambda at MemoryMB: Ms scaled by
+	// Lambda's CPU share (1,769 MB is one vCPU), plus the request's waves of
+	// round trips at RoundTripMs each.
+	LambdaMs float64 `json:"predicted_lambda_ms"`
 }
 
 // Latency is the percentiles of a row's samples, in milliseconds.
@@ -138,6 +168,14 @@ func (r *Report) judge() {
 				large.Method, large.Path, large.Calls, r.AtSize.LargeUsers, r.AtSize.Small[i].Calls, r.AtSize.SmallUsers))
 		}
 	}
+	// A route that burns CPU belongs on a vCPU: the table says so by
+	// Hashes, which gives it the memory.
+	for _, row := range r.Routes {
+		if rt, ok := routes.ByName(row.Route); ok && row.CPU != nil && !rt.Hashes && row.CPU.InProcessMs > 10 {
+			r.Failures = append(r.Failures, fmt.Sprintf("%s: %.1f ms of CPU per request at %d MB: mark it Hashes in the routes table, for a vCPU",
+				row.Route, row.CPU.InProcessMs, row.CPU.MemoryMB))
+		}
+	}
 	measured := map[string]bool{}
 	for _, row := range r.Routes {
 		measured[row.Route] = true
@@ -160,6 +198,18 @@ func (r *Report) print(w io.Writer) {
 	for _, row := range r.Routes {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Route, row.Case, callsString(row), opsString(row.ByOperation),
 			budgetString(row), verdictString(row), latencyString(row.Latency))
+	}
+	_ = tw.Flush()
+
+	fmt.Fprintf(w, "\nCPU per request: the function's own process (its real bootstrap, built for this machine, invoked through a local Runtime API),\n")
+	fmt.Fprintf(w, "CPU time per request; allocations per request in-process. Predicted Lambda duration: CPU x %d MB / memory (one vCPU at %d MB)\n", routes.VCPUMemory, routes.VCPUMemory)
+	fmt.Fprintf(w, "+ round trips (waves of DynamoDB calls issued together) x %.0f ms.\n\n", roundTripMs)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROUTE\tCASE\tCPU MS (FUNCTION)\tCPU MS (IN-PROCESS)\tALLOCS\tKB\tMEMORY MB\tROUND TRIPS\tPREDICTED LAMBDA MS\t")
+	for _, row := range r.Routes {
+		if c := row.CPU; c != nil {
+			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.3f\t%.0f\t%.1f\t%d\t%d\t%.1f\t\n", row.Route, row.Case, c.Ms, c.InProcessMs, c.Allocs, c.Bytes/1024, c.MemoryMB, row.Waves, c.LambdaMs)
+		}
 	}
 	_ = tw.Flush()
 

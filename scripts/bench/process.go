@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/localstack"
+	"github.com/usermgmt/ums/pkg/runtimeapi"
+)
+
+// process is one running function binary, served by a local Runtime API,
+// with the environment the stack gives it (pointed at the local stack).
+type process struct {
+	name    string
+	rt      *runtimeapi.Server
+	cmd     *exec.Cmd
+	ctx     context.Context
+	started time.Time
+	exited  chan struct{}
+}
+
+// startFunction runs bin as the named function with env added to the
+// stack's environment.
+func (b *bench) startFunction(ctx context.Context, name, bin string, env ...string) (*process, error) {
+	rt, err := runtimeapi.New(runtimeapi.WithFunctionName(name))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append([]string{
+		"AWS_LAMBDA_RUNTIME_API=" + rt.Addr(),
+		"AWS_LAMBDA_FUNCTION_NAME=" + name,
+		config.EnvTableName + "=" + b.table,
+		config.EnvRegion + "=" + localstack.Region,
+		config.EnvDynamoDBEndpoint + "=" + b.rep.DynamoDBEndpoint,
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
+	}, env...)
+	p := &process{name: name, rt: rt, cmd: cmd, exited: make(chan struct{})}
+	p.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		rt.Close()
+		return nil, err
+	}
+	// A function that fails at cold start exits; its exit ends any wait.
+	ctx, cancel := context.WithCancelCause(ctx)
+	p.ctx = ctx
+	go func() {
+		err := cmd.Wait()
+		cancel(fmt.Errorf("%s exited: %v", name, err))
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// invoke sends one event and checks the proxy response's status.
+func (p *process) invoke(event []byte, status int) error {
+	ctx, stop := context.WithTimeout(p.ctx, 30*time.Second)
+	defer stop()
+	out, err := p.rt.Invoke(ctx, event)
+	if err != nil {
+		return err
+	}
+	var res struct {
+		StatusCode int `json:"statusCode"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.StatusCode != status {
+		return fmt.Errorf("%s answered %s, want status %d", p.name, out, status)
+	}
+	return nil
+}
+
+// cpu returns the CPU time the process has used, from the kernel's
+// per-thread run times (nanoseconds; /proc/<pid>/task/*/schedstat).
+func (p *process) cpu() (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", p.cmd.Process.Pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("no schedstat for %s: %v", p.name, err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // a thread that ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			continue
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
+}
+
+func (p *process) stop() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	p.rt.Close()
+}
