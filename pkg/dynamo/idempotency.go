@@ -55,7 +55,11 @@ func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, statu
 		if secret {
 			e.set("secret", &types.AttributeValueMemberBOOL{Value: true})
 		} else {
-			e.set("header", str(string(h))).set("body", &types.AttributeValueMemberB{Value: body})
+			e.set("header", str(string(h)))
+			// A 204 has no body, and DynamoDB takes no empty value.
+			if len(body) > 0 {
+				e.set("body", &types.AttributeValueMemberB{Value: body})
+			}
 		}
 		e.where("attribute_exists(pk)")
 		t.update(k, e.build(), failWith(idempotency.ErrInFlight))
