@@ -18,6 +18,10 @@ const (
 	EnvEmailFrom        = "EMAIL_FROM"
 	EnvPublicBaseURL    = "PUBLIC_BASE_URL"
 	EnvCORSOrigins      = "CORS_ORIGINS"
+	EnvInvitationURL    = "INVITATION_URL"
+	EnvPasswordResetURL = "PASSWORD_RESET_URL"
+	EnvProductName      = "PRODUCT_NAME"
+	EnvSESConfigSet     = "SES_CONFIGURATION_SET"
 	EnvLogLevel         = "LOG_LEVEL"
 )
 
@@ -36,6 +40,16 @@ type Config struct {
 	// PublicBaseURL is where the hosted pages are served; links in emails are
 	// built from it, never from a request's Host header.
 	PublicBaseURL *url.URL
+	// InvitationURL and PasswordResetURL are the pages the links in emails
+	// open, with ?token=... added: by default the hosted pages under
+	// PublicBaseURL, or a customer's own frontend.
+	InvitationURL    *url.URL
+	PasswordResetURL *url.URL
+	// ProductName names the product in emails; "" means the default.
+	ProductName string
+	// SESConfigurationSet is the SES configuration set every mail is sent
+	// with; "" for none.
+	SESConfigurationSet string
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
 	// Debug turns on debug log lines.
@@ -53,8 +67,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DynamoDBEndpoint: strings.TrimSpace(getenv(EnvDynamoDBEndpoint)),
 		SESEndpoint:      strings.TrimSpace(getenv(EnvSESEndpoint)),
 		EmailFrom:        strings.TrimSpace(getenv(EnvEmailFrom)),
-		Debug:            strings.EqualFold(strings.TrimSpace(getenv(EnvLogLevel)), "debug"),
-		RequestTimeout:   25 * time.Second,
+		ProductName:      strings.TrimSpace(getenv(EnvProductName)),
+		// Not trimmed: the sender refuses a name SES would refuse.
+		SESConfigurationSet: getenv(EnvSESConfigSet),
+		Debug:               strings.EqualFold(strings.TrimSpace(getenv(EnvLogLevel)), "debug"),
+		RequestTimeout:      25 * time.Second,
 	}
 	var errs []error
 	if c.TableName == "" {
@@ -88,6 +105,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	} else {
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		c.PublicBaseURL = u
+		c.InvitationURL = link(getenv, EnvInvitationURL, u, "/pages/accept-invitation", &errs)
+		c.PasswordResetURL = link(getenv, EnvPasswordResetURL, u, "/pages/reset-password", &errs)
 	}
 	for o := range strings.SplitSeq(getenv(EnvCORSOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -98,4 +117,29 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// link reads the page a kind of email links to: the named variable if set,
+// else the hosted page at path under base.
+func link(getenv func(string) string, name string, base *url.URL, path string, errs *[]error) *url.URL {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return base.JoinPath(path)
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" || u.Query().Has("token") {
+		*errs = append(*errs, fmt.Errorf("%s must be an absolute http(s) URL without a fragment or a token parameter, got %q", name, v))
+		return nil
+	}
+	return u
+}
+
+// Link returns page with the token added to its query: the link an email
+// carries.
+func Link(page *url.URL, token string) string {
+	u := *page
+	q := u.Query()
+	q.Set("token", token)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -44,3 +44,32 @@ func TestBadValuesAreAllReported(t *testing.T) {
 		}
 	}
 }
+
+// Links go to the hosted pages unless a page of one's own is configured;
+// the token is added to the page's own query.
+func TestLinks(t *testing.T) {
+	local := map[string]string{EnvTableName: "t", EnvDynamoDBEndpoint: "http://127.0.0.1:8000", EnvPublicBaseURL: "https://ums.example/base/"}
+	c, err := FromEnv(env(local))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Link(c.InvitationURL, "umi_inv_x.y+z"); got != "https://ums.example/base/pages/accept-invitation?token=umi_inv_x.y%2Bz" {
+		t.Errorf("hosted invitation link %q", got)
+	}
+	if got := Link(c.PasswordResetURL, "t"); got != "https://ums.example/base/pages/reset-password?token=t" {
+		t.Errorf("hosted reset link %q", got)
+	}
+	local[EnvInvitationURL] = "https://app.example/join?lang=fr"
+	if c, err = FromEnv(env(local)); err != nil {
+		t.Fatal(err)
+	}
+	if got := Link(c.InvitationURL, "t"); got != "https://app.example/join?lang=fr&token=t" {
+		t.Errorf("own invitation link %q", got)
+	}
+	for _, bad := range []string{"/join", "ftp://app.example/join", "https://app.example/join#x", "https://app.example/join?token=1"} {
+		local[EnvPasswordResetURL] = bad
+		if _, err := FromEnv(env(local)); err == nil || !strings.Contains(err.Error(), EnvPasswordResetURL) {
+			t.Errorf("%s=%q: err = %v", EnvPasswordResetURL, bad, err)
+		}
+	}
+}
