@@ -9,6 +9,7 @@ import (
 
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/paging"
 	"github.com/usermgmt/ums/pkg/users"
 )
 
@@ -161,7 +162,7 @@ func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, e
 
 func (s *Store) listUsers(ctx context.Context, q users.ListQuery, window int) (users.Page, error) {
 	p := page{index: "gsi1", partition: gsiUsers, filters: map[string]string{}, limit: q.Limit, cursor: q.Cursor,
-		base: isUserKey, errBadCursor: users.ErrBadCursor, window: window}
+		base: isUserKey, errBadCursor: paging.ErrBadCursor, window: window}
 	facets := []struct{ index, facet, attr, value string }{
 		{"gsi4", "TEAM", "team_id", q.TeamID},
 		{"gsi3", "ROLE", "role", string(q.Role)},

@@ -8,6 +8,7 @@ import (
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/paging"
 	"github.com/usermgmt/ums/pkg/settings"
 )
 
@@ -77,14 +78,8 @@ type ListQuery struct {
 	Cursor string
 }
 
-// Page is one page of a list.
-type Page struct {
-	Items      []*User `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-// ErrBadCursor reports a cursor the store cannot read.
-var ErrBadCursor = apperr.Validation(apperr.FieldError{Field: "cursor", Message: "is not a cursor from this list"})
+// Page is one page of users.
+type Page = paging.Page[*User]
 
 // List returns a page of users, newest first. A manager sees their own team
 // only. Errors: validation_failed, forbidden.

@@ -29,7 +29,7 @@ type Store interface {
 	// writes ev, all in one transaction. Errors: ErrChanged, ErrEmailTaken,
 	// ErrUsernameTaken, ErrLastAdmin, ErrNoSeats, ErrTeamNotFound.
 	UpdateUser(ctx context.Context, before, after *User, ev audit.Event) error
-	// ListUsers returns a page of users, newest first. Errors: ErrBadCursor.
+	// ListUsers returns a page of users, newest first. Errors: paging.ErrBadCursor.
 	ListUsers(ctx context.Context, q ListQuery) (Page, error)
 	// GetSettings returns the settings and their version.
 	GetSettings(ctx context.Context) (settings.Settings, int, error)
