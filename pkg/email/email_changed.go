@@ -2,6 +2,8 @@ package email
 
 import (
 	"fmt"
+	"html"
+	"strings"
 
 	"github.com/usermgmt/ums/pkg/notices"
 )
@@ -9,44 +11,44 @@ import (
 // The notice goes to the old address, the only one the account's owner is
 // sure to still read if someone else made the change; it names the new
 // address so that they can tell at a glance whether it is theirs.
-var (
-	emailChangedHTML = newHTML("email_changed", `{{template "h1" .Subject}}
-<p style="margin:0 0 16px;">{{if .Name}}Hello {{.Name}},{{else}}Hello,{{end}}</p>
-<p style="margin:0 0 16px;">The email address of your {{.Product}} account was changed on {{.At}} to <strong>{{.NewEmail}}</strong>. From now on, mail about your account goes there, not to this address.</p>
-<p style="margin:0 0 16px;">If you made this change, you need not do anything.</p>
-<p style="margin:0;"><strong>If you did not</strong>, someone else may be using your account: contact your administrator at once, so that they can give your account back its address.</p>`)
-
-	emailChangedText = newText("email_changed", `{{if .Name}}Hello {{.Name}},{{else}}Hello,{{end}}
-
-The email address of your {{.Product}} account was changed on {{.At}} to {{.NewEmail}}. From now on, mail about your account goes there, not to this address.
-
-If you made this change, you need not do anything.
-
-If you did not, someone else may be using your account: contact your administrator at once, so that they can give your account back its address.
-`)
-)
-
 type emailChangedData struct {
 	frame
-	Name     string
-	NewEmail string
-	At       string
+	name     string
+	newEmail string
+	at       string
 }
 
 func renderEmailChanged(n notices.EmailChanged, product string) (Message, error) {
 	if n.At.IsZero() {
 		return Message{}, fmt.Errorf("email: the email change has no time")
 	}
-	const subject = "Your email address was changed"
 	d := emailChangedData{
 		frame: frame{
-			Product: product,
-			Subject: subject,
-			Why:     "You receive this email because it was the address of your " + product + " account.",
+			product: product,
+			subject: "Your email address was changed",
+			why:     "You receive this email because it was the address of your " + product + " account.",
 		},
-		Name:     oneLine(n.Name),
-		NewEmail: oneLine(n.NewEmail),
-		At:       formatTime(n.At),
+		name:     oneLine(n.Name),
+		newEmail: oneLine(n.NewEmail),
+		at:       formatTime(n.At),
 	}
-	return render(n.To, subject, emailChangedHTML, emailChangedText, d)
+	return render(n.To, d.frame, d.writeHTML, d.writeText), nil
+}
+
+func (d emailChangedData) writeHTML(b *strings.Builder) {
+	writeH1(b, d.subject)
+	b.WriteString("\n" + `<p style="margin:0 0 16px;">` + html.EscapeString(hello(d.name)) + "</p>\n" +
+		`<p style="margin:0 0 16px;">The email address of your ` + html.EscapeString(d.product) +
+		" account was changed on " + html.EscapeString(d.at) + " to <strong>" + html.EscapeString(d.newEmail) +
+		"</strong>. From now on, mail about your account goes there, not to this address.</p>\n" +
+		`<p style="margin:0 0 16px;">If you made this change, you need not do anything.</p>` + "\n" +
+		`<p style="margin:0;"><strong>If you did not</strong>, someone else may be using your account: contact your administrator at once, so that they can give your account back its address.</p>`)
+}
+
+func (d emailChangedData) writeText(b *strings.Builder) {
+	b.WriteString(hello(d.name) + "\n\n" +
+		"The email address of your " + d.product + " account was changed on " + d.at + " to " + d.newEmail +
+		". From now on, mail about your account goes there, not to this address.\n\n" +
+		"If you made this change, you need not do anything.\n\n" +
+		"If you did not, someone else may be using your account: contact your administrator at once, so that they can give your account back its address.\n")
 }

@@ -2,76 +2,16 @@ package email
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"html"
-	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/email/emailtest"
 	"github.com/usermgmt/ums/pkg/notices"
 )
 
-// storedEmail is one mail in the emulator's GET /store answer,
-// {"templates": {...}, "emails": [...]}, with the fields the tests use.
-type storedEmail struct {
-	MessageID   string   `json:"messageId"`
-	From        string   `json:"from"`
-	ReplyTo     []string `json:"replyTo"`
-	Destination struct {
-		To  []string `json:"to"`
-		Cc  []string `json:"cc"`
-		Bcc []string `json:"bcc"`
-	} `json:"destination"`
-	Subject string `json:"subject"`
-	Body    struct {
-		HTML string `json:"html"`
-		Text string `json:"text"`
-	} `json:"body"`
-	At int64 `json:"at"`
-}
-
-// sesEndpoint returns SES_ENDPOINT or fails the test: a run without the
-// emulator must not pass for one that sent mail.
-func sesEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv(config.EnvSESEndpoint)
-	if ep == "" {
-		t.Fatalf("%s is not set: run the tests with `go run ./scripts/withstack -- go test ./pkg/email/` (or `make test`), "+
-			"which starts the SES emulator, or start it yourself and export %s", config.EnvSESEndpoint, config.EnvSESEndpoint)
-	}
-	return ep
-}
-
-// storedEmails reads every mail the emulator holds. Other packages' tests
-// may send to the same emulator meanwhile, so callers look theirs up by id
-// and never clear the store.
-func storedEmails(t *testing.T, ctx context.Context, endpoint string) []storedEmail {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(endpoint, "/")+"/store", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET /store: %v", err)
-	}
-	defer resp.Body.Close()
-	var store struct {
-		Emails []storedEmail `json:"emails"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /store: %s, decode: %v", resp.Status, err)
-	}
-	return store.Emails
-}
-
 func TestSendThroughEmulator(t *testing.T) {
-	endpoint := sesEndpoint(t)
+	endpoint := emailtest.Endpoint(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client, err := NewClient(ctx, "us-east-1", endpoint)
@@ -83,10 +23,13 @@ func TestSendThroughEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	run := hex.EncodeToString(b[:])
-	to := func(who string) string { return who + "-" + run + "@example.com" }
+	addrs := map[string]string{} // one recipient of this run's own per notice
+	to := func(who string) string {
+		if addrs[who] == "" {
+			addrs[who] = emailtest.Address(who, "example.com")
+		}
+		return addrs[who]
+	}
 	sent := map[string]Message{} // by message id
 	for _, n := range []notices.Notice{
 		notices.Invitation{To: to("invitee"), InviterName: "Grace Hopper", Role: "member", TeamName: "Compilers",
@@ -106,8 +49,8 @@ func TestSendThroughEmulator(t *testing.T) {
 		sent[id] = m
 	}
 
-	got := map[string]storedEmail{} // by recipient
-	for _, e := range storedEmails(t, ctx, endpoint) {
+	got := map[string]emailtest.Mail{} // by recipient
+	for _, e := range emailtest.All(t, endpoint) {
 		want, ok := sent[e.MessageID]
 		if !ok {
 			continue

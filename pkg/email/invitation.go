@@ -2,6 +2,8 @@ package email
 
 import (
 	"fmt"
+	"html"
+	"strings"
 
 	"github.com/usermgmt/ums/pkg/notices"
 )
@@ -9,41 +11,14 @@ import (
 // The invitation names who invites, to what role and team, carries their
 // personal message, and says until when the link works: an invitee decides
 // whether to trust an unexpected mail from exactly these things.
-var (
-	invitationHTML = newHTML("invitation", `{{template "h1" .Subject}}
-<p style="margin:0 0 16px;">{{.Inviter}} invited you to join {{.Product}} as {{.Role}}{{if .Team}}, in the team <strong>{{.Team}}</strong>{{end}}.</p>
-{{- if .Message}}
-<p style="margin:0 0 8px;">{{.Inviter}} wrote:</p>
-<blockquote style="margin:0 0 16px;padding:12px 16px;border-left:4px solid #a1a1aa;background-color:#fafafa;color:#27272a;">{{range $i, $line := .Message}}{{if $i}}<br>
-{{end}}{{$line}}{{end}}</blockquote>
-{{- end}}
-{{template "button" button .Link "Accept or decline the invitation"}}
-<p style="margin:0 0 16px;">The invitation expires on {{.Expires}}.</p>
-<p style="margin:0;color:#3f3f46;">If you did not expect this invitation, you can ignore this email: nothing happens unless you accept.</p>`)
-
-	invitationText = newText("invitation", `{{.Inviter}} invited you to join {{.Product}} as {{.Role}}{{if .Team}}, in the team {{.Team}}{{end}}.
-{{if .Message}}
-{{.Inviter}} wrote:
-
-{{range .Message}}> {{.}}
-{{end}}{{end}}
-Accept or decline the invitation here:
-{{.Link}}
-
-The invitation expires on {{.Expires}}.
-
-If you did not expect this invitation, you can ignore this email: nothing happens unless you accept.
-`)
-)
-
 type invitationData struct {
 	frame
-	Inviter string
-	Role    string
-	Team    string
-	Message []string
-	Link    string
-	Expires string
+	inviter string
+	role    string
+	team    string   // empty when the invitation names no team
+	message []string // the personal message's lines, none without one
+	link    string
+	expires string
 }
 
 // roleNames says each role as the sentence needs it: "as an administrator".
@@ -68,19 +43,60 @@ func renderInvitation(n notices.Invitation, product string) (Message, error) {
 	if !ok {
 		role = "“" + oneLine(n.Role) + "”"
 	}
-	subject := inviter + " invited you to " + product
 	d := invitationData{
 		frame: frame{
-			Product: product,
-			Subject: subject,
-			Why:     "You receive this email because " + inviter + " entered this address to invite you.",
+			product: product,
+			subject: inviter + " invited you to " + product,
+			why:     "You receive this email because " + inviter + " entered this address to invite you.",
 		},
-		Inviter: inviter,
-		Role:    role,
-		Team:    oneLine(n.TeamName),
-		Message: paragraphs(n.Message),
-		Link:    n.Link,
-		Expires: formatTime(n.ExpiresAt),
+		inviter: inviter,
+		role:    role,
+		team:    oneLine(n.TeamName),
+		message: paragraphs(n.Message),
+		link:    n.Link,
+		expires: formatTime(n.ExpiresAt),
 	}
-	return render(n.To, subject, invitationHTML, invitationText, d)
+	return render(n.To, d.frame, d.writeHTML, d.writeText), nil
+}
+
+func (d invitationData) writeHTML(b *strings.Builder) {
+	writeH1(b, d.subject)
+	b.WriteString("\n" + `<p style="margin:0 0 16px;">` + html.EscapeString(d.inviter) +
+		" invited you to join " + html.EscapeString(d.product) + " as " + html.EscapeString(d.role))
+	if d.team != "" {
+		b.WriteString(", in the team <strong>" + html.EscapeString(d.team) + "</strong>")
+	}
+	b.WriteString(".</p>")
+	if len(d.message) > 0 {
+		b.WriteString("\n" + `<p style="margin:0 0 8px;">` + html.EscapeString(d.inviter) + " wrote:</p>\n" +
+			`<blockquote style="margin:0 0 16px;padding:12px 16px;border-left:4px solid #a1a1aa;background-color:#fafafa;color:#27272a;">`)
+		for i, line := range d.message {
+			if i > 0 {
+				b.WriteString("<br>\n")
+			}
+			b.WriteString(html.EscapeString(line))
+		}
+		b.WriteString("</blockquote>")
+	}
+	b.WriteString("\n")
+	writeButton(b, d.link, "Accept or decline the invitation")
+	b.WriteString("\n" + `<p style="margin:0 0 16px;">The invitation expires on ` + html.EscapeString(d.expires) + ".</p>\n" +
+		`<p style="margin:0;color:#3f3f46;">If you did not expect this invitation, you can ignore this email: nothing happens unless you accept.</p>`)
+}
+
+func (d invitationData) writeText(b *strings.Builder) {
+	b.WriteString(d.inviter + " invited you to join " + d.product + " as " + d.role)
+	if d.team != "" {
+		b.WriteString(", in the team " + d.team)
+	}
+	b.WriteString(".\n")
+	if len(d.message) > 0 {
+		b.WriteString("\n" + d.inviter + " wrote:\n\n")
+		for _, line := range d.message {
+			b.WriteString("> " + line + "\n")
+		}
+	}
+	b.WriteString("\nAccept or decline the invitation here:\n" + d.link + "\n\n" +
+		"The invitation expires on " + d.expires + ".\n\n" +
+		"If you did not expect this invitation, you can ignore this email: nothing happens unless you accept.\n")
 }

@@ -1,12 +1,10 @@
 package email
 
 import (
-	"bytes"
 	"fmt"
-	htmltemplate "html/template"
+	"html"
 	"net/url"
 	"strings"
-	texttemplate "text/template"
 	"time"
 	"unicode"
 
@@ -65,94 +63,96 @@ func Render(n notices.Notice, product string) (Message, error) {
 
 // frame is what every page and text around a message's content uses.
 type frame struct {
-	Product string
-	Subject string
-	// Why tells the reader why they get this mail, in the footer.
-	Why string
+	product string
+	subject string
+	// why tells the reader why they get this mail, in the footer.
+	why string
 }
 
+// render wraps a message's content in the layouts, into a message to to:
+// writeHTML writes the HTML content, writeText the text content.
+func render(to string, f frame, writeHTML, writeText func(*strings.Builder)) Message {
+	return Message{To: to, Subject: f.subject, HTML: htmlPage(f, writeHTML), Text: textPage(f, writeText)}
+}
+
+// htmlPage is the HTML layout around a message's content. Every value in
+// the HTML part, here and in the messages, goes through html.EscapeString,
+// attribute values included: a name or a link may hold any character.
+//
 // The layout is plain on purpose: one column of text, inline styles only
 // (mail clients drop <style> and external sheets), system fonts, no images,
 // colours with at least 4.5:1 contrast, layout tables marked presentational
 // so screen readers skip them, and a lang so they pick the right voice.
-const htmlLayout = `<!DOCTYPE html>
+func htmlPage(f frame, writeContent func(*strings.Builder)) string {
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Subject}}</title>
+<title>` + html.EscapeString(f.subject) + `</title>
 </head>
 <body style="margin:0;padding:0;background-color:#f4f4f5;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f4f5;">
 <tr><td align="center" style="padding:24px 12px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background-color:#ffffff;border:1px solid #e4e4e7;border-radius:8px;">
 <tr><td style="padding:32px;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;color:#18181b;">
-{{template "content" .}}
+`)
+	writeContent(&b)
+	b.WriteString(`
 </td></tr>
 </table>
-<p style="margin:16px 0 0;max-width:560px;font-family:Arial,Helvetica,sans-serif;font-size:13px;line-height:1.5;color:#52525b;">{{.Why}}<br>{{.Product}}</p>
+<p style="margin:16px 0 0;max-width:560px;font-family:Arial,Helvetica,sans-serif;font-size:13px;line-height:1.5;color:#52525b;">` +
+		html.EscapeString(f.why) + `<br>` + html.EscapeString(f.product) + `</p>
 </td></tr>
 </table>
 </body>
 </html>
-`
+`)
+	return b.String()
+}
 
-// Pieces the messages share, so that headings, paragraphs and buttons look
-// the same in every mail.
-const htmlParts = `
-{{define "h1"}}<h1 style="margin:0 0 16px;font-size:22px;line-height:1.3;color:#18181b;">{{.}}</h1>{{end}}
-{{define "button"}}<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:24px 0;">
+// textPage is the text layout around a message's content, which ends with
+// a line break; a blank line parts it from the signature. The text part's
+// paragraphs are one line each: the values in them vary in length, so any
+// wrapping done here would come out wrong; mail clients wrap, and SES
+// encodes long lines for SMTP. "-- " opens the signature, which clients
+// then show dimmed or fold away.
+func textPage(f frame, writeContent func(*strings.Builder)) string {
+	var b strings.Builder
+	writeContent(&b)
+	b.WriteString("\n-- \n" + f.why + "\n" + f.product + "\n")
+	return b.String()
+}
+
+// The pieces below are shared, so that headings, greetings and buttons
+// look and read the same in every mail.
+
+// writeH1 writes the heading of an HTML part.
+func writeH1(b *strings.Builder, text string) {
+	b.WriteString(`<h1 style="margin:0 0 16px;font-size:22px;line-height:1.3;color:#18181b;">` + html.EscapeString(text) + `</h1>`)
+}
+
+// writeButton writes a link as a button, then as an address to copy, for
+// the clients that render the button badly or not at all.
+func writeButton(b *strings.Builder, link, label string) {
+	link = html.EscapeString(link)
+	b.WriteString(`<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:24px 0;">
 <tr><td style="border-radius:6px;background-color:#1d4ed8;">
-<a href="{{.Link}}" style="display:inline-block;padding:12px 24px;font-family:Arial,Helvetica,sans-serif;font-size:16px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:6px;">{{.Label}}</a>
+<a href="` + link + `" style="display:inline-block;padding:12px 24px;font-family:Arial,Helvetica,sans-serif;font-size:16px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:6px;">` + html.EscapeString(label) + `</a>
 </td></tr>
 </table>
 <p style="margin:0 0 16px;font-size:14px;color:#3f3f46;">If the button does not work, copy this address into your browser:<br>
-<a href="{{.Link}}" style="color:#1d4ed8;word-break:break-all;">{{.Link}}</a></p>{{end}}
-`
-
-// The text part's paragraphs are one line each: the values in them vary in
-// length, so any wrapping done here would come out wrong; mail clients wrap,
-// and SES encodes long lines for SMTP. "-- " opens the signature, which
-// clients then show dimmed or fold away.
-const textLayout = `{{template "content" .}}
--- 
-{{.Why}}
-{{.Product}}
-`
-
-// button is the data of the "button" template: a link and its label.
-type button struct {
-	Link  string
-	Label string
+<a href="` + link + `" style="color:#1d4ed8;word-break:break-all;">` + link + `</a></p>`)
 }
 
-// newHTML parses one message's content into the layout. It panics on a bad
-// template, at init: a template is code, not input.
-func newHTML(name, content string) *htmltemplate.Template {
-	t := htmltemplate.New(name).Funcs(htmltemplate.FuncMap{"button": newButton})
-	t = htmltemplate.Must(t.Parse(htmlLayout))
-	t = htmltemplate.Must(t.Parse(htmlParts))
-	return htmltemplate.Must(t.Parse(`{{define "content"}}` + content + `{{end}}`))
-}
-
-// newText parses one message's text content into the text layout.
-func newText(name, content string) *texttemplate.Template {
-	t := texttemplate.Must(texttemplate.New(name).Parse(textLayout))
-	return texttemplate.Must(t.Parse(`{{define "content"}}` + content + `{{end}}`))
-}
-
-func newButton(link, label string) button { return button{Link: link, Label: label} }
-
-// render executes both templates on data into a message to to.
-func render(to, subject string, h *htmltemplate.Template, t *texttemplate.Template, data any) (Message, error) {
-	var hb, tb bytes.Buffer
-	if err := h.Execute(&hb, data); err != nil {
-		return Message{}, fmt.Errorf("email: render %s (html): %w", h.Name(), err)
+// hello is the greeting, with the name when there is one; the HTML part
+// escapes it like any value.
+func hello(name string) string {
+	if name == "" {
+		return "Hello,"
 	}
-	if err := t.Execute(&tb, data); err != nil {
-		return Message{}, fmt.Errorf("email: render %s (text): %w", t.Name(), err)
-	}
-	return Message{To: to, Subject: subject, HTML: hb.String(), Text: tb.String()}, nil
+	return "Hello " + name + ","
 }
 
 // TimeLayout formats every time a message shows: in UTC, spelled out, so
@@ -163,8 +163,9 @@ const TimeLayout = "Monday 2 January 2006, 15:04 UTC"
 func formatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
 // checkLink refuses a link that is not an absolute http(s) URL, which would
-// be a bug upstream (html/template would defuse it, but the mail would be
-// useless). The error never includes the link: it carries a token.
+// be a bug upstream and a useless mail, or worse: escaping keeps a link
+// inside its href, but a javascript: link would still run when clicked.
+// The error never includes the link: it carries a token.
 func checkLink(what, link string) error {
 	u, err := url.Parse(link)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||

@@ -274,3 +274,30 @@ func TestRenderRefusesBadNotices(t *testing.T) {
 		}
 	}
 }
+
+// Every value the HTML part shows is escaped, whichever notice and field it
+// comes from: each field holds markup and quotes, tagged with its name, which
+// must show escaped (so the field is there) and never raw, in text or in an
+// attribute.
+func TestRenderEscapesEveryValue(t *testing.T) {
+	evil := func(field string) string { return `<i>"'&` + field }
+	link := "https://app.example.com/accept?token=" + testToken + "&x=" + evil("link")
+	for _, tc := range []struct {
+		n      notices.Notice
+		fields []string
+	}{
+		{notices.Invitation{To: "a@x.com", InviterName: evil("inviter"), Role: evil("role"), TeamName: evil("team"),
+			Message: evil("message"), Link: link, ExpiresAt: expiresAt}, []string{"inviter", "role", "team", "message", "link"}},
+		{notices.PasswordReset{To: "a@x.com", Name: evil("name"), Link: link, ExpiresAt: expiresAt}, []string{"name", "link"}},
+		{notices.PasswordReset{To: "a@x.com", ByAdmin: true, Link: link, ExpiresAt: expiresAt}, []string{"link"}},
+		{notices.PasswordChanged{To: "a@x.com", Name: evil("name"), At: expiresAt}, []string{"name"}},
+		{notices.EmailChanged{To: "a@x.com", Name: evil("name"), NewEmail: evil("new"), At: expiresAt}, []string{"name", "new"}},
+	} {
+		m := mustRender(t, tc.n, evil("product"))
+		wantNotIn(t, "HTML", m.HTML, "<i>", `"'`)
+		for _, f := range append(tc.fields, "product") {
+			wantIn(t, "HTML", m.HTML, html.EscapeString(evil(f)))
+			wantIn(t, "text", m.Text, evil(f))
+		}
+	}
+}
