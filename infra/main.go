@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/routes"
 )
 
@@ -45,7 +47,7 @@ func run() error {
 		return err
 	}
 
-	NewStack(app, name, props)
+	addRulePacks(NewStack(app, name, props))
 	app.Synth(nil)
 	return nil
 }
@@ -85,6 +87,11 @@ func stackProps(lookup func(key string) (string, bool)) (string, StackProps, err
 			slices.Sorted(maps.Keys(retentionDays)), days))
 	}
 
+	topic := str("alarmTopicArn", "")
+	if topic != "" && !snsARN.MatchString(topic) {
+		errs = append(errs, fmt.Errorf("context alarmTopicArn must be an SNS topic's ARN, got %q", topic))
+	}
+
 	name := str("stackName", "UserManagement")
 	props := StackProps{
 		StackProps: awscdk.StackProps{
@@ -104,12 +111,31 @@ func stackProps(lookup func(key string) (string, bool)) (string, StackProps, err
 		CodeDir: func(name string) string {
 			return filepath.Join(".build", "functions", name)
 		},
-		EmailFrom:     str("emailFrom", "no-reply@example.com"),
-		PublicBaseURL: str("publicBaseUrl", ""),
-		CORSOrigins:   origins,
-		ThrottleRate:  num("throttleRate", 50),
-		ThrottleBurst: num("throttleBurst", 100),
-		LogRetention:  retention,
+		EmailFrom:           str("emailFrom", "no-reply@example.com"),
+		PublicBaseURL:       str("publicBaseUrl", ""),
+		InvitationURL:       str("invitationUrl", ""),
+		PasswordResetURL:    str("passwordResetUrl", ""),
+		ProductName:         str("productName", ""),
+		SESConfigurationSet: str("sesConfigurationSet", ""),
+		CORSOrigins:         origins,
+		ThrottleRate:        num("throttleRate", 50),
+		ThrottleBurst:       num("throttleBurst", 100),
+		LogRetention:        retention,
+		AlarmTopicARN:       topic,
+	}
+	// The functions' own configuration rules, applied now: a bad sender or
+	// link fails the synth rather than every cold start after the deploy.
+	// (An empty publicBaseUrl becomes the API's endpoint, which is valid.)
+	base := props.PublicBaseURL
+	if base == "" {
+		base = "https://api.invalid"
+	}
+	fnEnv := map[string]string{
+		config.EnvTableName: "table", config.EnvEmailFrom: props.EmailFrom, config.EnvPublicBaseURL: base,
+		config.EnvInvitationURL: props.InvitationURL, config.EnvPasswordResetURL: props.PasswordResetURL,
+	}
+	if _, err := config.FromEnv(func(k string) string { return fnEnv[k] }); err != nil {
+		errs = append(errs, fmt.Errorf("context: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return "", StackProps{}, err
@@ -139,6 +165,10 @@ func checkBootstraps(props StackProps) error {
 	}
 	return nil
 }
+
+// snsARN matches a standard SNS topic's ARN, in any partition (CloudWatch
+// alarms cannot notify a FIFO topic).
+var snsARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 
 // retentionDays are the retentions CloudWatch Logs accepts, by days.
 var retentionDays = map[float64]awslogs.RetentionDays{

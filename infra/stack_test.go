@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/usermgmt/ums/pkg/config"
@@ -33,7 +34,12 @@ var (
 		Access: routes.Admin, Dynamo: []routes.Action{routes.BatchGetItem}, SendsEmail: true,
 		Summary: "A route that reads and sends email"}
 	corsOrigins = []string{"https://admin.example.com", "https://app.example.com"}
+	alarmTopic  = "arn:aws:sns:eu-west-1:123456789012:ops-alarms"
 )
+
+// The X-Ray daemon's actions, which X-Ray authorizes on "*" only: it has no
+// resource-level permissions. They are the only grants on "*".
+var xrayActions = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 // wantFn is what a function of the stack under test should look like.
 type wantFn struct {
@@ -69,16 +75,29 @@ func TestStack(t *testing.T) {
 		ThrottleRate:  7,
 		ThrottleBurst: 13,
 		LogRetention:  awslogs.RetentionDays_ONE_WEEK,
+		AlarmTopicARN: alarmTopic,
+
+		InvitationURL:       "https://app.acme.example/join",
+		PasswordResetURL:    "https://app.acme.example/reset",
+		ProductName:         "Acme",
+		SESConfigurationSet: "acme-mail",
 	}
 	full := NewStack(app, "Full", props)
+	addRulePacks(full)
 
-	// Without origins, jobs or a public URL: what those turn off.
+	// Without origins, jobs, a public URL or an alarm topic: what those turn
+	// off. In an account and region, as `cdk synth` makes the stack: the rule
+	// packs see ARNs with literals there (the mailer's SES identities).
 	bare := props
-	bare.Routes = routes.All[:1]
+	bare.Routes = []routes.Route{routes.All[0], fakeMailer}
+	bare.Env = &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}
 	bare.Jobs = nil
 	bare.CORSOrigins = nil
 	bare.PublicBaseURL = "https://users.example.com"
+	bare.AlarmTopicARN = ""
+	bare.InvitationURL, bare.PasswordResetURL, bare.ProductName, bare.SESConfigurationSet = "", "", "", ""
 	bareStack := NewStack(app, "Bare", bare)
+	addRulePacks(bareStack)
 
 	tmpl, bareTmpl := synth(t, full), synth(t, bareStack)
 
@@ -140,6 +159,18 @@ func TestStack(t *testing.T) {
 	if len(fnIDs) != len(fns) {
 		t.FailNow() // the rest looks functions up by name
 	}
+	// dlqIDs maps each job's name to its dead-letter queue's logical id.
+	dlqIDs := map[string]string{}
+	queues := tmpl.ofType("AWS::SQS::Queue")
+	for _, j := range jobs {
+		re := regexp.MustCompile("^" + routes.CamelCase(j.Name) + "DeadLetters[0-9A-F]{8}$")
+		if i := slices.IndexFunc(queues, re.MatchString); i >= 0 {
+			dlqIDs[j.Name] = queues[i]
+		}
+	}
+	if len(queues) != len(jobs) || len(dlqIDs) != len(jobs) {
+		t.Fatalf("queues %v, want one dead-letter queue per job (%d)", queues, len(jobs))
+	}
 
 	t.Run("each function logs to its own log group with a retention", func(t *testing.T) {
 		seen := map[string]string{}
@@ -161,8 +192,9 @@ func TestStack(t *testing.T) {
 				t.Errorf("%s: log group DeletionPolicy = %q, want Delete", name, r.DeletionPolicy)
 			}
 		}
-		if n := len(tmpl.ofType("AWS::Logs::LogGroup")); n != len(fns) {
-			t.Errorf("%d log groups, want %d", n, len(fns))
+		// One more: the API's access logs (see "the API's access logs").
+		if n := len(tmpl.ofType("AWS::Logs::LogGroup")); n != len(fns)+1 {
+			t.Errorf("%d log groups, want one per function (%d) and the access logs", n, len(fns))
 		}
 	})
 
@@ -250,9 +282,20 @@ func TestStack(t *testing.T) {
 					case "logs":
 						ok = allResources(s, derivedFrom(logGroup))
 					case "ses":
+						// The sending identities, and the configuration set
+						// mail is sent with.
 						ok = a == "ses:SendEmail" && allResources(s, func(r any) bool {
-							return strings.HasSuffix(render(r), ":ses:${AWS::Region}:${AWS::AccountId}:identity/*")
-						})
+							return strings.HasSuffix(render(r), ":ses:${AWS::Region}:${AWS::AccountId}:identity/*") ||
+								strings.HasSuffix(render(r), ":ses:${AWS::Region}:${AWS::AccountId}:configuration-set/"+props.SESConfigurationSet)
+						}) && len(asList(s["Resource"])) == 2
+					case "xray":
+						// Tracing. X-Ray has no resource-level permissions:
+						// its two actions are allowed on "*", and only them.
+						ok = slices.Contains(xrayActions, a) && equal(s["Resource"], "*")
+					case "sqs":
+						// A job's failed events, to its own dead-letter queue.
+						dlq, isJob := dlqIDs[f.name]
+						ok = isJob && a == "sqs:SendMessage" && allResources(s, derivedFrom(dlq))
 					}
 					if !ok {
 						t.Errorf("%s: unexpected grant of %s on %s", f.name, a, render(s["Resource"]))
@@ -276,6 +319,51 @@ func TestStack(t *testing.T) {
 			}
 			if actions["ses:SendEmail"] != f.sendsEmail {
 				t.Errorf("%s: ses:SendEmail granted = %v, want %v", f.name, actions["ses:SendEmail"], f.sendsEmail)
+			}
+			for _, a := range xrayActions {
+				if !actions[a] {
+					t.Errorf("%s: lacks %s, which tracing needs", f.name, a)
+				}
+			}
+			if _, isJob := dlqIDs[f.name]; actions["sqs:SendMessage"] != isJob {
+				t.Errorf("%s: sqs:SendMessage granted = %v, want %v (jobs only)", f.name, actions["sqs:SendMessage"], isJob)
+			}
+		}
+	})
+
+	t.Run("no wildcard grants", func(t *testing.T) {
+		// Every policy of both stacks: the roles' and the queues' resource
+		// policies. An Allow never names an action with "*" ("*",
+		// "dynamodb:*", "dynamodb:Get*"), and "*" is a resource of the X-Ray
+		// actions only. (SES's identity/* is an ARN pattern, under this
+		// account's identities.) A Deny may: the queues' policies deny
+		// "sqs:*" to any request not over TLS.
+		for name, tm := range map[string]*template{"Full": tmpl, "Bare": bareTmpl} {
+			statements := tm.policyStatements()
+			if len(statements) == 0 {
+				t.Fatalf("%s: no policy statements", name)
+			}
+			for _, s := range statements {
+				if s["Effect"] != "Allow" {
+					continue
+				}
+				actions := strs(s["Action"])
+				for _, a := range actions {
+					if strings.Contains(a, "*") {
+						t.Errorf("%s: a wildcard action %s in %v", name, a, s)
+					}
+				}
+				if render(s["Principal"]) == "*" || render(dig(s["Principal"], "AWS")) == "*" {
+					t.Errorf("%s: an Allow to any principal: %v", name, s)
+				}
+				resources, isList := s["Resource"].([]any)
+				if !isList {
+					resources = []any{s["Resource"]}
+				}
+				if slices.Contains(resources, any("*")) &&
+					slices.ContainsFunc(actions, func(a string) bool { return !slices.Contains(xrayActions, a) }) {
+					t.Errorf("%s: %v on \"*\": only the X-Ray actions may be", name, actions)
+				}
 			}
 		}
 	})
@@ -348,6 +436,20 @@ func TestStack(t *testing.T) {
 				"Environment": map[string]any{"Variables": map[string]any{
 					config.EnvCORSOrigins:   "",
 					config.EnvPublicBaseURL: bare.PublicBaseURL,
+					// Unset: the functions' defaults.
+					config.EnvInvitationURL: assertions.Match_Absent(), config.EnvPasswordResetURL: assertions.Match_Absent(),
+					config.EnvProductName: assertions.Match_Absent(), config.EnvSESConfigSet: assertions.Match_Absent(),
+				}},
+			})
+		})
+	})
+
+	t.Run("links, product and configuration set reach every function", func(t *testing.T) {
+		check(t, func() {
+			tmpl.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+				"Environment": map[string]any{"Variables": map[string]any{
+					config.EnvInvitationURL: props.InvitationURL, config.EnvPasswordResetURL: props.PasswordResetURL,
+					config.EnvProductName: props.ProductName, config.EnvSESConfigSet: props.SESConfigurationSet,
 				}},
 			})
 		})
@@ -384,6 +486,319 @@ func TestStack(t *testing.T) {
 					"SourceArn":    map[string]any{"Fn::GetAtt": []any{rules[i], "Arn"}},
 				})
 			})
+		}
+	})
+
+	t.Run("every function is traced with X-Ray", func(t *testing.T) {
+		// The stage cannot be: HTTP APIs have no X-Ray tracing (REST APIs
+		// do), so the stage has no tracing setting to assert.
+		for name, id := range fnIDs {
+			if got := dig(tmpl.Resources[id].Properties, "TracingConfig", "Mode"); got != "Active" {
+				t.Errorf("%s: TracingConfig.Mode = %v, want Active", name, got)
+			}
+		}
+	})
+
+	t.Run("a job's failures are kept in its dead-letter queue", func(t *testing.T) {
+		for name, id := range fnIDs {
+			p := tmpl.Resources[id].Properties
+			// No function reserves concurrency: a new account has none to
+			// spare, and overlapping job runs are safe.
+			if p["ReservedConcurrentExecutions"] != nil {
+				t.Errorf("%s: ReservedConcurrentExecutions %v, want none", name, p["ReservedConcurrentExecutions"])
+			}
+			dlq, isJob := dlqIDs[name]
+			if !isJob {
+				// Routes: no DLQ (API Gateway invokes them synchronously).
+				if p["DeadLetterConfig"] != nil {
+					t.Errorf("%s: DeadLetterConfig %v, want none", name, p["DeadLetterConfig"])
+				}
+				continue
+			}
+			if got := dig(p, "DeadLetterConfig", "TargetArn"); !equal(got, getAtt(dlq, "Arn")) {
+				t.Errorf("%s: DeadLetterConfig.TargetArn = %v, want its queue's", name, got)
+			}
+			q := tmpl.Resources[dlq].Properties
+			want := map[string]any{"SqsManagedSseEnabled": true, "MessageRetentionPeriod": 14 * 24 * 3600}
+			for k, v := range want {
+				if !equal(q[k], v) {
+					t.Errorf("%s: queue %s = %v, want %v", name, k, q[k], v)
+				}
+			}
+			if q["KmsMasterKeyId"] != nil {
+				t.Errorf("%s: queue KmsMasterKeyId = %v, want SQS-managed encryption", name, q["KmsMasterKeyId"])
+			}
+		}
+		for _, j := range jobs {
+			dlq := dlqIDs[j.Name]
+			// The schedule's target sends what it could not deliver there too.
+			i := slices.IndexFunc(tmpl.ofType("AWS::Events::Rule"), func(id string) bool {
+				return tmpl.Resources[id].Properties["ScheduleExpression"] == j.Schedule
+			})
+			rule := tmpl.ofType("AWS::Events::Rule")[i]
+			target := tmpl.Resources[rule].Properties["Targets"].([]any)[0]
+			if got := dig(target, "DeadLetterConfig", "Arn"); !equal(got, getAtt(dlq, "Arn")) {
+				t.Errorf("%s: the rule target's DeadLetterConfig.Arn = %v, want the job's queue", j.Name, got)
+			}
+			check(t, func() {
+				// The queue takes only TLS, and EventBridge may send to it
+				// for this rule only.
+				tmpl.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]any{
+					"Queues": []any{ref(dlq)},
+					"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+						assertions.Match_ObjectLike(&map[string]any{
+							"Effect":    "Deny",
+							"Action":    "sqs:*",
+							"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+							"Principal": map[string]any{"AWS": "*"},
+							"Resource":  getAtt(dlq, "Arn"),
+						}),
+						assertions.Match_ObjectLike(&map[string]any{
+							"Effect":    "Allow",
+							"Action":    "sqs:SendMessage",
+							"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": getAtt(rule, "Arn")}},
+							"Principal": map[string]any{"Service": "events.amazonaws.com"},
+							"Resource":  getAtt(dlq, "Arn"),
+						}),
+					})},
+				})
+			})
+		}
+	})
+
+	t.Run("the API's access logs", func(t *testing.T) {
+		stage := tmpl.Resources[tmpl.only(t, "AWS::ApiGatewayV2::Stage")].Properties
+		logs := refs(dig(stage, "AccessLogSettings", "DestinationArn"))
+		if len(logs) != 1 || tmpl.Resources[logs[0]].Type != "AWS::Logs::LogGroup" {
+			t.Fatalf("AccessLogSettings.DestinationArn refers to %v, want a log group", logs)
+		}
+		if !equal(dig(stage, "AccessLogSettings", "DestinationArn"), getAtt(logs[0], "Arn")) {
+			t.Errorf("AccessLogSettings.DestinationArn = %v", dig(stage, "AccessLogSettings", "DestinationArn"))
+		}
+		if slices.Contains(slices.Collect(maps.Values(fnIDs)), logs[0]) {
+			t.Errorf("the access logs share a function's log group")
+		}
+		if got := tmpl.Resources[logs[0]].Properties["RetentionInDays"]; got != 7.0 {
+			t.Errorf("access log group RetentionInDays = %v, want 7", got)
+		}
+
+		format, _ := dig(stage, "AccessLogSettings", "Format").(string)
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(format), &fields); err != nil {
+			t.Fatalf("Format %q is not a JSON object of strings: %v", format, err)
+		}
+		want := map[string]string{
+			"requestId":               "$context.requestId",
+			"requestTime":             "$context.requestTime",
+			"httpMethod":              "$context.httpMethod",
+			"routeKey":                "$context.routeKey",
+			"status":                  "$context.status",
+			"responseLength":          "$context.responseLength",
+			"integrationLatency":      "$context.integrationLatency",
+			"sourceIp":                "$context.identity.sourceIp",
+			"userAgent":               "$context.identity.userAgent",
+			"integrationErrorMessage": "$context.integrationErrorMessage",
+		}
+		if !maps.Equal(fields, want) {
+			t.Errorf("access log fields\n%v\nwant\n%v", fields, want)
+		}
+		// Never a secret or what a URL carries: no header (the
+		// Authorization header is a bearer token), no query string, no path.
+		for _, bad := range []string{"authorization", "header", "querystring", "$request.", "$context.path", "$context.authorizer"} {
+			if strings.Contains(strings.ToLower(format), strings.ToLower(bad)) {
+				t.Errorf("the access log format has %q: %s", bad, format)
+			}
+		}
+	})
+
+	t.Run("every log group has a retention", func(t *testing.T) {
+		for name, tm := range map[string]*template{"Full": tmpl, "Bare": bareTmpl} {
+			groups := tm.ofType("AWS::Logs::LogGroup")
+			if len(groups) == 0 {
+				t.Errorf("%s: no log groups", name)
+			}
+			for _, id := range groups {
+				if got := tm.Resources[id].Properties["RetentionInDays"]; got != 7.0 {
+					t.Errorf("%s: %s RetentionInDays = %v, want 7", name, id, got)
+				}
+			}
+		}
+	})
+
+	t.Run("alarms", func(t *testing.T) {
+		alarms := tmpl.ofType("AWS::CloudWatch::Alarm")
+		// Errors and Throttles per function (a job's Errors alarm is its
+		// failed run's), the table's throttles and system errors, and a
+		// job's dead-letter queue.
+		if want := 2*len(fns) + 2 + len(jobs); len(alarms) != want {
+			t.Errorf("%d alarms, want %d", len(alarms), want)
+		}
+		for _, id := range alarms {
+			p := tmpl.Resources[id].Properties
+			if !equal(p["AlarmActions"], []any{alarmTopic}) {
+				t.Errorf("%s: AlarmActions = %v, want the topic", id, p["AlarmActions"])
+			}
+			if p["TreatMissingData"] != "notBreaching" || p["EvaluationPeriods"] != 1.0 {
+				t.Errorf("%s: TreatMissingData %v, EvaluationPeriods %v", id, p["TreatMissingData"], p["EvaluationPeriods"])
+			}
+		}
+		// byMetric finds the alarms on one metric of one resource.
+		byMetric := func(namespace, metric, dimension string, value any) []map[string]any {
+			var found []map[string]any
+			for _, id := range alarms {
+				p := tmpl.Resources[id].Properties
+				if p["Namespace"] == namespace && p["MetricName"] == metric &&
+					equal(p["Dimensions"], []any{map[string]any{"Name": dimension, "Value": value}}) {
+					found = append(found, p)
+				}
+			}
+			return found
+		}
+		atLeastOne := map[string]any{
+			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1, "Period": 300, "Statistic": "Sum",
+		}
+		for name, id := range fnIDs {
+			for _, metric := range []string{"Errors", "Throttles"} {
+				found := byMetric("AWS/Lambda", metric, "FunctionName", ref(id))
+				if len(found) != 1 {
+					t.Errorf("%s: %d alarms on %s, want 1", name, len(found), metric)
+					continue
+				}
+				for k, v := range atLeastOne {
+					if !equal(found[0][k], v) {
+						t.Errorf("%s: %s alarm %s = %v, want %v", name, metric, k, found[0][k], v)
+					}
+				}
+			}
+		}
+		for name, dlq := range dlqIDs {
+			found := byMetric("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", getAtt(dlq, "QueueName"))
+			if len(found) != 1 {
+				t.Errorf("%s: %d alarms on its dead-letter queue, want 1", name, len(found))
+				continue
+			}
+			want := map[string]any{"ComparisonOperator": "GreaterThanThreshold", "Threshold": 0, "Period": 300}
+			for k, v := range want {
+				if !equal(found[0][k], v) {
+					t.Errorf("%s: dead-letter alarm %s = %v, want %v", name, k, found[0][k], v)
+				}
+			}
+		}
+
+		// The table's: a sum over the operations, each filled with 0.
+		for _, metric := range []string{"ThrottledRequests", "SystemErrors"} {
+			var found []map[string]any
+			for _, id := range alarms {
+				p := tmpl.Resources[id].Properties
+				if strings.Contains(render(p["Metrics"]), metric) {
+					found = append(found, p)
+				}
+			}
+			if len(found) != 1 {
+				t.Errorf("%d alarms on the table's %s, want 1", len(found), metric)
+				continue
+			}
+			p := found[0]
+			if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["Threshold"] != 1.0 {
+				t.Errorf("%s alarm: %v %v", metric, p["ComparisonOperator"], p["Threshold"])
+			}
+			queries, _ := p["Metrics"].([]any)
+			// CloudWatch refuses an alarm on more than 10 metrics.
+			if len(queries) < 2 || len(queries) > 11 {
+				t.Fatalf("%s alarm: %d metric queries, want an expression of at most 10 metrics", metric, len(queries))
+			}
+			var expression string
+			for _, q := range queries {
+				if e, ok := dig(q, "Expression").(string); ok {
+					expression = e
+				}
+			}
+			ops := map[string]bool{}
+			for _, q := range queries {
+				stat := dig(q, "MetricStat")
+				if stat == nil {
+					continue // the expression
+				}
+				if dig(stat, "Metric", "MetricName") != metric || dig(stat, "Stat") != "Sum" || dig(stat, "Period") != 300.0 {
+					t.Errorf("%s alarm: metric %v", metric, q)
+				}
+				for _, d := range dig(stat, "Metric", "Dimensions").([]any) {
+					switch dig(d, "Name") {
+					case "TableName":
+						if !equal(dig(d, "Value"), ref(tableID)) {
+							t.Errorf("%s alarm: TableName %v", metric, dig(d, "Value"))
+						}
+					case "Operation":
+						ops[dig(d, "Value").(string)] = true
+					}
+				}
+				// A missing data point of one operation must not hide
+				// another's throttle.
+				if id := dig(q, "Id").(string); !strings.Contains(expression, "FILL("+id+", 0)") {
+					t.Errorf("%s alarm: %s is not filled with 0 in %q", metric, id, expression)
+				}
+			}
+			for _, op := range []string{"GetItem", "BatchGetItem", "Query", "TransactWriteItems", "UpdateItem", "BatchWriteItem"} {
+				if !ops[op] {
+					t.Errorf("%s alarm lacks operation %s (has %v)", metric, op, slices.Sorted(maps.Keys(ops)))
+				}
+			}
+			if ops["Scan"] {
+				t.Errorf("%s alarm: Scan, which no function may call", metric)
+			}
+		}
+
+		// No topic, no actions.
+		for _, id := range bareTmpl.ofType("AWS::CloudWatch::Alarm") {
+			if a := bareTmpl.Resources[id].Properties["AlarmActions"]; a != nil {
+				t.Errorf("bare: %s AlarmActions = %v, want none", id, a)
+			}
+		}
+		if n, want := len(bareTmpl.ofType("AWS::CloudWatch::Alarm")), 2*len(bare.Routes)+2; n != want {
+			t.Errorf("bare: %d alarms, want %d", n, want)
+		}
+	})
+
+	t.Run("AWS Solutions and Serverless rule packs", func(t *testing.T) {
+		// cdk-nag reports a finding as an annotation; a suppressed one is
+		// none. Errors fail `cdk synth`; warnings are fixed too.
+		rule := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*|Serverless-.*"))
+		for name, stack := range map[string]awscdk.Stack{"Full": full, "Bare": bareStack} {
+			annotations := assertions.Annotations_FromStack(stack)
+			for level, found := range map[string]*[]*cxapi.SynthesisMessage{
+				"error":   annotations.FindError(jsii.String("*"), rule),
+				"warning": annotations.FindWarning(jsii.String("*"), rule),
+			} {
+				for _, m := range *found {
+					t.Errorf("%s: %s at %s: %v", name, level, *m.Id, m.Entry.Data)
+				}
+			}
+		}
+
+		// Every suppression is one of these, each with its reason in
+		// stack.go: a new one is a decision to review, not a way to
+		// silence a finding.
+		allowed := map[string]bool{
+			"AwsSolutions-APIG4":          true, // authorization is the functions'
+			"AwsSolutions-IAM5":           true, // X-Ray on *, the table's indexes, SES identities
+			"Serverless-LambdaDLQ":        true, // routes are invoked synchronously
+			"Serverless-SQSRedrivePolicy": true, // the queues are dead-letter queues
+		}
+		for name, tm := range map[string]*template{"Full": tmpl, "Bare": bareTmpl} {
+			for id, r := range tm.Resources {
+				for _, s := range r.Metadata.CdkNag.RulesToSuppress {
+					if !allowed[s.ID] || len(s.Reason) < 40 {
+						t.Errorf("%s: %s suppresses %s: %q", name, id, s.ID, s.Reason)
+					}
+					// IAM5 only for named findings, never the whole rule.
+					if s.ID == "AwsSolutions-IAM5" && len(s.AppliesTo) == 0 {
+						t.Errorf("%s: %s suppresses every AwsSolutions-IAM5 finding", name, id)
+					}
+				}
+			}
+			if m := tm.ToJSON(); (*m)["Metadata"] != nil {
+				t.Errorf("%s: stack-wide metadata (suppressions?): %v", name, (*m)["Metadata"])
+			}
 		}
 	})
 
@@ -466,7 +881,7 @@ func TestStackProps(t *testing.T) {
 	}
 	if name != "UserManagement" || *p.StackName != name || p.EmailFrom != "no-reply@example.com" ||
 		p.PublicBaseURL != "" || p.CORSOrigins != nil || p.ThrottleRate != 50 || p.ThrottleBurst != 100 ||
-		p.LogRetention != awslogs.RetentionDays_ONE_MONTH ||
+		p.LogRetention != awslogs.RetentionDays_ONE_MONTH || p.AlarmTopicARN != "" ||
 		len(p.Routes) != len(routes.All) || len(p.Jobs) != len(routes.Jobs) {
 		t.Errorf("defaults: %q %+v", name, p)
 	}
@@ -476,18 +891,21 @@ func TestStackProps(t *testing.T) {
 
 	name, p, err = stackProps(lookup(map[string]string{
 		"stackName": "Staging", "corsOrigins": " https://a.example , https://b.example,",
-		"throttleRate": "5", "logRetentionDays": "90",
+		"throttleRate": "5", "logRetentionDays": "90", "alarmTopicArn": alarmTopic,
+		"invitationUrl": "https://app.example/join", "productName": "Acme", "sesConfigurationSet": "mail-events",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if name != "Staging" || !slices.Equal(p.CORSOrigins, []string{"https://a.example", "https://b.example"}) ||
-		p.ThrottleRate != 5 || p.LogRetention != awslogs.RetentionDays_THREE_MONTHS {
+		p.ThrottleRate != 5 || p.LogRetention != awslogs.RetentionDays_THREE_MONTHS || p.AlarmTopicARN != alarmTopic ||
+		p.InvitationURL != "https://app.example/join" || p.ProductName != "Acme" || p.SESConfigurationSet != "mail-events" {
 		t.Errorf("overrides: %q %+v", name, p)
 	}
 
-	_, _, err = stackProps(lookup(map[string]string{"logRetentionDays": "31", "throttleBurst": "-1", "throttleRate": "lots"}))
-	for _, key := range []string{"logRetentionDays", "throttleBurst", "throttleRate"} {
+	_, _, err = stackProps(lookup(map[string]string{"logRetentionDays": "31", "throttleBurst": "-1", "throttleRate": "lots",
+		"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:not-a-topic", "invitationUrl": "/join#x"}))
+	for _, key := range []string{"logRetentionDays", "throttleBurst", "throttleRate", "alarmTopicArn", config.EnvInvitationURL} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("bad %s: err = %v", key, err)
 		}
@@ -503,6 +921,15 @@ type template struct {
 		Properties          map[string]any
 		DeletionPolicy      string
 		UpdateReplacePolicy string
+		Metadata            struct {
+			CdkNag struct {
+				RulesToSuppress []struct {
+					ID        string `json:"id"`
+					Reason    string `json:"reason"`
+					AppliesTo []any  `json:"applies_to"`
+				} `json:"rules_to_suppress"`
+			} `json:"cdk_nag"`
+		}
 	}
 }
 
@@ -555,6 +982,27 @@ func (tmpl *template) statementsByRole() map[string][]map[string]any {
 	return by
 }
 
+// policyStatements gathers every policy statement of the template: of IAM
+// policies, roles' inline policies and resource policies (a queue's).
+func (tmpl *template) policyStatements() []map[string]any {
+	var out []map[string]any
+	add := func(doc any) {
+		statements, _ := dig(doc, "Statement").([]any)
+		for _, s := range statements {
+			out = append(out, s.(map[string]any))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(tmpl.Resources)) {
+		p := tmpl.Resources[id].Properties
+		add(p["PolicyDocument"])
+		policies, _ := p["Policies"].([]any)
+		for _, policy := range policies {
+			add(dig(policy, "PolicyDocument"))
+		}
+	}
+	return out
+}
+
 // codeDirs makes an empty bootstrap for each function, as make build would.
 func codeDirs(t *testing.T, fns []wantFn) func(string) string {
 	root := t.TempDir()
@@ -582,6 +1030,10 @@ func check(t *testing.T, assert func()) {
 }
 
 func ref(id string) map[string]any { return map[string]any{"Ref": id} }
+
+func getAtt(id, attribute string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{id, attribute}}
+}
 
 func keySchema(pk, sk string) []any {
 	return []any{
@@ -692,4 +1144,12 @@ func equal(got, want any) bool {
 	a, _ := json.Marshal(got)
 	b, _ := json.Marshal(want)
 	return string(a) == string(b)
+}
+
+// asList is a statement's Resource as a list.
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
 }
