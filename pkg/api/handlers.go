@@ -5,7 +5,10 @@ import (
 	"net/http"
 
 	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/auth"
+	"github.com/usermgmt/ums/pkg/invitations"
+	"github.com/usermgmt/ums/pkg/pages"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/users"
 )
@@ -149,5 +152,132 @@ type summarizer interface {
 func GetSummary(svc summarizer) http.Handler {
 	return noBody(http.StatusOK, func(r *http.Request) (users.Summary, error) {
 		return svc.Summary(r.Context())
+	})
+}
+
+type registerer interface {
+	Register(ctx context.Context, in auth.RegisterInput) (*auth.LoginResult, error)
+}
+
+// Register is POST /auth/register.
+func Register(svc registerer) http.Handler {
+	return withBody(http.StatusCreated, func(r *http.Request, in auth.RegisterInput) (located[*auth.LoginResult], error) {
+		res, err := svc.Register(r.Context(), in)
+		if err != nil {
+			return located[*auth.LoginResult]{}, err
+		}
+		return at(res, "/me"), nil
+	})
+}
+
+type invitationCreator interface {
+	Create(ctx context.Context, in invitations.CreateInput) (*invitations.Invitation, error)
+}
+
+// CreateInvitation is POST /invitations.
+func CreateInvitation(svc invitationCreator) http.Handler {
+	return withBody(http.StatusCreated, func(r *http.Request, in invitations.CreateInput) (*invitations.Invitation, error) {
+		return svc.Create(r.Context(), in)
+	})
+}
+
+type invitationLister interface {
+	List(ctx context.Context, q invitations.ListQuery) (invitations.Page, error)
+}
+
+// ListInvitations is GET /invitations.
+func ListInvitations(svc invitationLister) http.Handler {
+	return noBody(http.StatusOK, func(r *http.Request) (invitations.Page, error) {
+		q, err := query(r, "limit", "cursor", "status", "team_id")
+		if err != nil {
+			return invitations.Page{}, err
+		}
+		limit, err := limitParam(q)
+		if err != nil {
+			return invitations.Page{}, err
+		}
+		return svc.List(r.Context(), invitations.ListQuery{
+			Status: invitations.Status(q.Get("status")), TeamID: q.Get("team_id"), Limit: limit, Cursor: q.Get("cursor"),
+		})
+	})
+}
+
+type invitationResender interface {
+	Resend(ctx context.Context, id string) (*invitations.Invitation, error)
+}
+
+// ResendInvitation is POST /invitations/{id}/resend.
+func ResendInvitation(svc invitationResender) http.Handler {
+	return noBody(http.StatusOK, func(r *http.Request) (*invitations.Invitation, error) {
+		return svc.Resend(r.Context(), r.PathValue("id"))
+	})
+}
+
+type invitationCanceller interface {
+	Cancel(ctx context.Context, id string) error
+}
+
+// CancelInvitation is DELETE /invitations/{id}.
+func CancelInvitation(svc invitationCanceller) http.Handler {
+	return noBody(http.StatusNoContent, func(r *http.Request) (none, error) {
+		return none{}, svc.Cancel(r.Context(), r.PathValue("id"))
+	})
+}
+
+type invitationLooker interface {
+	Lookup(ctx context.Context, token string) (invitations.View, error)
+}
+
+// LookupInvitation is GET /invitations/lookup?token=.
+func LookupInvitation(svc invitationLooker) http.Handler {
+	return noBody(http.StatusOK, func(r *http.Request) (invitations.View, error) {
+		q, err := query(r, "token")
+		if err != nil {
+			return invitations.View{}, err
+		}
+		if q.Get("token") == "" {
+			return invitations.View{}, apperr.Validation(apperr.FieldError{Field: "token", Message: "is required"})
+		}
+		return svc.Lookup(r.Context(), q.Get("token"))
+	})
+}
+
+type invitationAccepter interface {
+	Accept(ctx context.Context, in invitations.AcceptInput) (*auth.LoginResult, error)
+}
+
+// AcceptInvitation is POST /invitations/accept.
+func AcceptInvitation(svc invitationAccepter) http.Handler {
+	return withBody(http.StatusCreated, func(r *http.Request, in invitations.AcceptInput) (located[*auth.LoginResult], error) {
+		res, err := svc.Accept(r.Context(), in)
+		if err != nil {
+			return located[*auth.LoginResult]{}, err
+		}
+		return at(res, "/me"), nil
+	})
+}
+
+type invitationDecliner interface {
+	Decline(ctx context.Context, in invitations.DeclineInput) error
+}
+
+// DeclineInvitation is POST /invitations/decline.
+func DeclineInvitation(svc invitationDecliner) http.Handler {
+	return withBody(http.StatusNoContent, func(r *http.Request, in invitations.DeclineInput) (none, error) {
+		return none{}, svc.Decline(r.Context(), in)
+	})
+}
+
+// Page serves a hosted page: its HTML, and the Content-Security-Policy that
+// lets only its own inline style and script run. The token stays in the
+// query string for the page's script to read; the server never looks at it.
+func Page(p pages.Page) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", p.CSP)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(p.HTML)
+		}
 	})
 }

@@ -16,7 +16,10 @@ import (
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/dynamo"
+	"github.com/usermgmt/ums/pkg/invitations"
 	"github.com/usermgmt/ums/pkg/jobs"
+	"github.com/usermgmt/ums/pkg/notices"
+	"github.com/usermgmt/ums/pkg/pages"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/users"
@@ -30,6 +33,10 @@ type App struct {
 	Users    *users.Service
 	Auth     *auth.Service
 	Settings *settings.Service
+	// Invitations sends its email through Mail.
+	Invitations *invitations.Service
+	// Mail sends the notices; nil in a function that sends none.
+	Mail notices.Sender
 	// Now is the clock requests are stamped with; nil means time.Now.
 	Now func() time.Time
 }
@@ -39,6 +46,14 @@ type Option func(*options)
 
 type options struct {
 	dynamo []func(*dynamodb.Options)
+	mail   func(context.Context, config.Config) (notices.Sender, error)
+}
+
+// WithSender gives the App its mail sender, made from the configuration
+// (email.FromConfig). Only the functions that send mail pass it, so only
+// their binaries carry the SES client; the others send nothing.
+func WithSender(fn func(context.Context, config.Config) (notices.Sender, error)) Option {
+	return func(o *options) { o.mail = fn }
 }
 
 // WithDynamoDBOptions adjusts the DynamoDB client, e.g. to add middleware
@@ -63,13 +78,25 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (*App, error) {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	store := dynamo.New(client, cfg.TableName)
+	var mail notices.Sender
+	if o.mail != nil {
+		if mail, err = o.mail(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+	}
+	authn := auth.NewService(store)
+	invitationLink := func(token string) string { return config.Link(cfg.InvitationURL, token) }
+	people := users.NewService(store)
+	people.Mail, people.Log = mail, logger
 	return &App{
-		Config:   cfg,
-		Log:      logger,
-		Store:    store,
-		Users:    users.NewService(store),
-		Auth:     auth.NewService(store),
-		Settings: settings.NewService(store),
+		Config:      cfg,
+		Log:         logger,
+		Store:       store,
+		Users:       people,
+		Auth:        authn,
+		Settings:    settings.NewService(store),
+		Invitations: invitations.NewService(store, authn, mail, logger, invitationLink),
+		Mail:        mail,
 	}, nil
 }
 
@@ -87,6 +114,16 @@ var handlers = map[string]func(a *App) http.Handler{
 	"get-settings":    func(a *App) http.Handler { return api.GetSettings(a.Settings) },
 	"update-settings": func(a *App) http.Handler { return api.UpdateSettings(a.Settings) },
 	"get-summary":     func(a *App) http.Handler { return api.GetSummary(a.Users) },
+	"register":        func(a *App) http.Handler { return api.Register(a.Auth) },
+
+	"list-invitations":       func(a *App) http.Handler { return api.ListInvitations(a.Invitations) },
+	"create-invitation":      func(a *App) http.Handler { return api.CreateInvitation(a.Invitations) },
+	"resend-invitation":      func(a *App) http.Handler { return api.ResendInvitation(a.Invitations) },
+	"cancel-invitation":      func(a *App) http.Handler { return api.CancelInvitation(a.Invitations) },
+	"lookup-invitation":      func(a *App) http.Handler { return api.LookupInvitation(a.Invitations) },
+	"accept-invitation":      func(a *App) http.Handler { return api.AcceptInvitation(a.Invitations) },
+	"decline-invitation":     func(a *App) http.Handler { return api.DeclineInvitation(a.Invitations) },
+	"accept-invitation-page": func(a *App) http.Handler { return api.Page(pages.AcceptInvitation) },
 }
 
 // Handler returns the complete handler of the named route: its own handler
@@ -106,7 +143,17 @@ func (a *App) Handler(name string) (http.Handler, error) {
 }
 
 // runners gives each job its work, as handlers does for routes.
-var runners = map[string]func(a *App) jobs.Runner{}
+var runners = map[string]func(a *App) jobs.Runner{
+	"expire-invitations": func(a *App) jobs.Runner { return counted(a.Invitations.ExpireDue) },
+}
+
+// counted adapts a job's work that counts what it did to a Runner.
+func counted(work func(context.Context) (done int, more bool, err error)) jobs.Runner {
+	return func(ctx context.Context, r *jobs.Report) (err error) {
+		r.Done, r.More, err = work(ctx)
+		return err
+	}
+}
 
 // Job returns the Lambda handler of the named job.
 func (a *App) Job(name string) (func(context.Context, events.EventBridgeEvent) (jobs.Report, error), error) {
@@ -125,8 +172,8 @@ func (a *App) Job(name string) (func(context.Context, events.EventBridgeEvent) (
 }
 
 // MustJob is a job function's whole main, as MustHandler is a route's.
-func MustJob(name string) func(context.Context, events.EventBridgeEvent) (jobs.Report, error) {
-	a := mustApp()
+func MustJob(name string, opts ...Option) func(context.Context, events.EventBridgeEvent) (jobs.Report, error) {
+	a := mustApp(opts...)
 	h, err := a.Job(name)
 	if err != nil {
 		log.Fatal(err)
@@ -137,20 +184,20 @@ func MustJob(name string) func(context.Context, events.EventBridgeEvent) (jobs.R
 // MustHandler is a Lambda function's whole main: it reads the configuration
 // from the environment, builds the App and returns the route's handler, or
 // stops the process. Failing here fails the cold start, never a request.
-func MustHandler(name string) http.Handler {
-	h, err := mustApp().Handler(name)
+func MustHandler(name string, opts ...Option) http.Handler {
+	h, err := mustApp(opts...).Handler(name)
 	if err != nil {
 		log.Fatal(err)
 	}
 	return h
 }
 
-func mustApp() *App {
+func mustApp(opts ...Option) *App {
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	a, err := New(context.Background(), cfg)
+	a, err := New(context.Background(), cfg, opts...)
 	if err != nil {
 		log.Fatal(err)
 	}

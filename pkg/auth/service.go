@@ -142,6 +142,14 @@ type Store interface {
 	TouchSession(ctx context.Context, userID, sessionID string, at time.Time) error
 	// DeleteSession removes a session with ev. Errors: apperr.ErrNotFound.
 	DeleteSession(ctx context.Context, userID, sessionID string, ev audit.Event) error
+	// Register writes a new user signed in: the user, its uniqueness items,
+	// the counters (checking seats), the session, the attempt and ev, in one
+	// transaction. Errors: users.ErrEmailTaken, users.ErrUsernameTaken,
+	// users.ErrNoSeats.
+	Register(ctx context.Context, u *users.User, s *Session, a Attempt, ev audit.Event) error
+	// CountFailure counts a failure toward the source IP's limit.
+	// Errors: ErrIPLimited.
+	CountFailure(ctx context.Context, ip string, window time.Time, limit int) error
 }
 
 // Errors the store reports about a sign-in.
@@ -226,7 +234,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	}
 	loginKey := ids.FromHash("lgn", kind+":"+norm)
 	window := ipWindow(now)
-	attempt := Attempt{ID: ids.New("att"), At: now, Login: truncate(login, 254), IP: req.IP, UserAgent: truncate(req.UserAgent, 512)}
+	attempt := Attempt{ID: ids.New("att"), At: now, Login: Truncate(login, 254), IP: req.IP, UserAgent: Truncate(req.UserAgent, 512)}
 	counted := Failure{Count: true, IPWindow: window, IPLimit: IPFailureLimit}
 
 	look, err := s.store.LookupLogin(ctx, kind, norm, loginKey, req.IP, window)
@@ -325,7 +333,7 @@ func (s *Service) signIn(ctx context.Context, u *users.User, st settings.Setting
 	if rehash {
 		in.PasswordHash = passwords.Hash(password, s.Params)
 	}
-	token, sess := s.newSession(ctx, u, st)
+	token, sess := s.Mint(ctx, u, st)
 	attempt.Success = true
 	in.Session, in.Attempt = sess, attempt
 	in.Event = audit.New(ctx, "session.created", "session", sess.ID, map[string]any{"user_id": u.ID, "device": sess.Device}).ByUser(u.ID)
@@ -340,15 +348,15 @@ func (s *Service) signIn(ctx context.Context, u *users.User, st settings.Setting
 	return &LoginResult{Token: token, Session: sess, User: after}, nil
 }
 
-// newSession mints a session of u that starts now, and its token: the one
-// path by which every sign-in (a password, a registration, an accepted
-// invitation) starts a session.
-func (s *Service) newSession(ctx context.Context, u *users.User, st settings.Settings) (string, *Session) {
+// Mint makes a session of u that starts now, and its token: the one path by
+// which every sign-in (a password, a registration, an accepted invitation)
+// starts a session. The caller writes it with the sign-in.
+func (s *Service) Mint(ctx context.Context, u *users.User, st settings.Settings) (string, *Session) {
 	req := access.RequestFrom(ctx)
 	token, sid := newSessionToken(u.ID)
 	return token, &Session{
 		ID: sid, UserID: u.ID, UserDisplayName: u.DisplayName,
-		IP: req.IP, UserAgent: truncate(req.UserAgent, 512), Device: Device(req.UserAgent),
+		IP: req.IP, UserAgent: Truncate(req.UserAgent, 512), Device: Device(req.UserAgent),
 		CreatedAt: req.Now, LastActiveAt: req.Now,
 		ExpiresAt: req.Now.Add(time.Duration(st.SessionTTLHours) * time.Hour),
 		Current:   true, Gen: u.SessionGen,
@@ -384,6 +392,12 @@ func (s *Service) throttled(ctx context.Context, a Attempt, userID string, wait 
 		return fmt.Errorf("login: record attempt: %w", err)
 	}
 	return apperr.Throttled("Too many failed sign-ins; try again later.", wait.Round(time.Second)+time.Second)
+}
+
+// ThrottledUntil is the answer to a source IP over its limit of failures in
+// the window that started at window.
+func ThrottledUntil(window, now time.Time) error {
+	return apperr.Throttled("Too many failed attempts from this address; try again later.", window.Add(IPWindow).Sub(now).Round(time.Second)+time.Second)
 }
 
 // Authenticate turns a bearer token into the request's actor and the
@@ -445,7 +459,8 @@ func (s *Service) Logout(ctx context.Context) error {
 	return nil
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes, on a character boundary.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -474,4 +489,80 @@ func (s *Service) Knows(ctx context.Context, login, password string) (bool, erro
 	}
 	ok, _, err := passwords.Verify(password, u.PasswordHash, s.Params)
 	return ok, err
+}
+
+// ErrRegistrationDisabled answers a registration while the settings do not
+// allow it.
+var ErrRegistrationDisabled = apperr.Forbidden("registration_disabled", "Registration is not open: ask for an invitation.")
+
+// RegisterInput is the body of POST /auth/register.
+type RegisterInput struct {
+	Email      string  `json:"email"`
+	Password   string  `json:"password"`
+	GivenName  string  `json:"given_name"`
+	FamilyName string  `json:"family_name"`
+	Username   *string `json:"username"`
+}
+
+func (in RegisterInput) user() users.CreateInput {
+	return users.CreateInput{Email: in.Email, Password: in.Password, GivenName: in.GivenName, FamilyName: in.FamilyName,
+		Username: in.Username, Role: string(access.Member)}
+}
+
+// Check names the input's bad fields (see api.Checker).
+func (in RegisterInput) Check(ctx context.Context) apperr.Fields {
+	st, _ := settings.FromContext(ctx)
+	if st.PasswordMinLength == 0 {
+		st = settings.Defaults()
+	}
+	_, bad := in.user().Prepare(st, passwords.Params{})
+	return bad
+}
+
+// Register creates an active member and signs them in, when the settings
+// allow registration. An email or username already taken counts toward the
+// source IP's limit of failures, so registration cannot be used to list
+// who has an account.
+// Errors: registration_disabled, validation_failed, email_taken,
+// username_taken, no_seats, throttled.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (*LoginResult, error) {
+	req := access.RequestFrom(ctx)
+	window := ipWindow(req.Now)
+	look, err := s.store.LookupLogin(ctx, "email", users.NormalizeEmail(in.Email), "", req.IP, window)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	if !look.Settings.AllowRegistration {
+		return nil, ErrRegistrationDisabled
+	}
+	if look.IPFailures >= IPFailureLimit {
+		return nil, ThrottledUntil(window, req.Now)
+	}
+	u, bad := in.user().Prepare(look.Settings, s.Params)
+	if err := bad.Err(); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt, u.LastLoginAt = req.Now, req.Now, &req.Now
+	connected := users.UsageConnected
+	u.Usage = &connected
+	token, sess := s.Mint(ctx, u, look.Settings)
+	attempt := Attempt{ID: ids.New("att"), At: req.Now, Login: Truncate(strings.TrimSpace(in.Email), 254), UserID: &u.ID,
+		IP: req.IP, UserAgent: Truncate(req.UserAgent, 512), Success: true}
+	ev := audit.New(ctx, "user.registered", "user", u.ID, map[string]any{"role": u.Role, "session_id": sess.ID}).ByUser(u.ID)
+	err = s.store.Register(ctx, u, sess, attempt, ev)
+	if errors.Is(err, users.ErrEmailTaken) || errors.Is(err, users.ErrUsernameTaken) {
+		switch cerr := s.store.CountFailure(ctx, req.IP, window, IPFailureLimit); {
+		case errors.Is(cerr, ErrIPLimited):
+			return nil, ThrottledUntil(window, req.Now)
+		case cerr != nil:
+			// Uncounted, the failure must not be answered: that would let a
+			// guesser probe past the limit while counting fails.
+			return nil, fmt.Errorf("register: %w", cerr)
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	return &LoginResult{Token: token, Session: sess, User: u}, nil
 }

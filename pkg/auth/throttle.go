@@ -34,3 +34,8 @@ func LockedUntil(failures int, last time.Time) time.Time {
 
 // ipWindow returns the start of the fixed window now falls in.
 func ipWindow(now time.Time) time.Time { return now.Truncate(IPWindow) }
+
+// IPWindowOf returns the start of the window of the per-IP failure count
+// that now falls in: every public route that takes a credential or a token
+// counts its failures there, toward one limit per source IP.
+func IPWindowOf(now time.Time) time.Time { return ipWindow(now) }

@@ -29,8 +29,34 @@ func probePath(r routes.Route) string {
 	} {
 		p = strings.ReplaceAll(p, collection, strings.Replace(collection, "{id}", id, 1))
 	}
+	// A required query parameter gets a well-formed value that matches
+	// nothing too.
+	var query []string
+	if op, _ := probeDoc.Operation(r); op != nil {
+		for _, prm := range op.Parameters {
+			if v := prm.Value; v != nil && v.In == "query" && v.Required {
+				query = append(query, v.Name+"="+probeValues[v.Name])
+			}
+		}
+	}
+	if len(query) > 0 {
+		p += "?" + strings.Join(query, "&")
+	}
 	return p
 }
+
+// probeValues are the well-formed values of required query parameters.
+var probeValues = map[string]string{
+	"token": "umi_inv_aaaaaaaaaaaaaaaaaaaaaaaaaa.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+}
+
+var probeDoc = func() *reference.Doc {
+	doc, err := reference.Load("../..")
+	if err != nil {
+		panic(err)
+	}
+	return doc
+}()
 
 // takesBody reports whether the reference gives the route a request body.
 func takesBody(t *testing.T, r routes.Route) bool {
@@ -90,6 +116,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e.createUser("member@example.com", "member", nil)
 	e.createUser("manager@example.com", "manager", map[string]any{"team_id": team})
 	e.createUser("admin2@example.com", "admin", nil)
+	// Open, so that registration's own gate (a setting) is not mistaken
+	// for the access level's.
+	e.must(200, e.do("PATCH", "/settings", e.admin, map[string]any{"allow_registration": true}))
 	sign := map[string]func() string{
 		"anonymous": func() string { return "" },
 		"revoked": func() string {
@@ -184,6 +213,9 @@ func TestEveryRouteFailsClosed(t *testing.T) {
 	throttled := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate of requests exceeds the allowed throughput."}
 	broken := errors.New("injected fault: connection reset by peer")
 	for _, r := range routes.All {
+		if r.Kind == routes.Page {
+			continue // it calls nothing: its function may not (the grants test)
+		}
 		t.Run(r.Name, func(t *testing.T) {
 			e := e.in(t)
 			tok := e.admitted(r)

@@ -30,6 +30,8 @@ import (
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/devserver"
 	"github.com/usermgmt/ums/pkg/dynamo/dynamotest"
+	"github.com/usermgmt/ums/pkg/email"
+	"github.com/usermgmt/ums/pkg/email/emailtest"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/reference"
@@ -58,7 +60,7 @@ func TestMain(m *testing.M) {
 	// Only a run of the whole package exercises every route; a run of
 	// chosen tests (-run) checks what they check.
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
-		problems := calls.CheckGrants(routes.All, nil)
+		problems := calls.CheckGrants(routes.All, routes.Jobs)
 		problems = append(problems, exchanges.check()...)
 		if len(problems) > 0 {
 			fmt.Fprintf(os.Stderr, "--- FAIL: the whole package: %d problems\n", len(problems))
@@ -187,33 +189,51 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with some configuration (environment variables)
+// replaced.
+func newEnvWith(t testing.TB, vars map[string]string) *env {
+	t.Helper()
 	ddb, table := dynamotest.NewTable(t)
-	cfg, err := config.FromEnv(func(k string) string {
-		return map[string]string{
-			config.EnvTableName:        table,
-			config.EnvDynamoDBEndpoint: dynamotest.Endpoint(t),
-			config.EnvCORSOrigins:      "https://admin.example.com",
-		}[k]
-	})
+	// The server's address is known before the app is built, so that the
+	// links in emails point at this very server, as they would in AWS.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	environ := map[string]string{
+		config.EnvPublicBaseURL:    "http://" + ln.Addr().String(),
+		config.EnvTableName:        table,
+		config.EnvDynamoDBEndpoint: dynamotest.Endpoint(t),
+		config.EnvSESEndpoint:      emailtest.Endpoint(t),
+		config.EnvCORSOrigins:      "https://admin.example.com",
+	}
+	maps.Copy(environ, vars)
+	cfg, err := config.FromEnv(func(k string) string { return environ[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	hooks := &dynamotest.Hooks{}
 	a, err := app.New(context.Background(), cfg, app.WithDynamoDBOptions(func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, calls.Middleware, hooks.Middleware)
-	}))
+	}), app.WithSender(email.FromConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}, hooks: hooks, ddb: ddb, table: table}
 	a.Log = slog.New(slog.NewJSONHandler(e.logs, nil))
+	a.Invitations.Log, a.Users.Log = a.Log, a.Log
 	a.Now = e.clock.Now
-	a.Users.Params, a.Auth.Params = fastHash, fastHash
+	a.Users.Params, a.Auth.Params, a.Invitations.Params = fastHash, fastHash, fastHash
 	h, err := devserver.New(a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = ln
 	srv.Config = devserver.Server("", h)
 	srv.Config.ReadTimeout = 3 * time.Second // so that a stalled body is cut off soon
 	srv.Start()

@@ -22,8 +22,9 @@ func decodeUser(item map[string]types.AttributeValue) (*users.User, error) {
 		DisplayName: stringAttr(item, "display_name"), Role: stringAttr(item, "role"), TeamID: stringAttr(item, "team_id"),
 		Status: stringAttr(item, "status"), Usage: stringAttr(item, "usage"), CreatedAt: stringAttr(item, "created_at"),
 		UpdatedAt: stringAttr(item, "updated_at"), LastLoginAt: stringAttr(item, "last_login_at"),
-		PurgeAfter: stringAttr(item, "purge_after"), PasswordHash: stringAttr(item, "password_hash"),
-		Version: intAttr(item, "version"), SessionGen: intAttr(item, "session_gen"),
+		PurgeAfter: stringAttr(item, "purge_after"), InvitationID: stringAttr(item, "invitation_id"),
+		PasswordHash: stringAttr(item, "password_hash"),
+		Version:      intAttr(item, "version"), SessionGen: intAttr(item, "session_gen"),
 		LastSeenAt: stringAttr(item, "last_seen_at"), FailedLogins: intAttr(item, "failed_logins"),
 		LastFailedAt: stringAttr(item, "last_failed_at"),
 	}

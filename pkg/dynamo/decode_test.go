@@ -18,14 +18,14 @@ import (
 // a user set, through toUserItem and attributevalue, comes back equal.
 func TestDecodeUserReadsWhatIsWritten(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
-	un, team, usage := "grace", "team_aaaaaaaaaaaaaaaaaaaaaaaaaa", users.UsageUsed
+	un, team, usage, inv := "grace", "team_aaaaaaaaaaaaaaaaaaaaaaaaaa", users.UsageUsed, "inv_aaaaaaaaaaaaaaaaaaaaaaaaaa"
 	later := at.Add(time.Hour)
 	u := &users.User{
 		ID: "usr_aaaaaaaaaaaaaaaaaaaaaaaaaa", Email: "Grace@example.com", Username: &un, GivenName: "Grace",
 		FamilyName: "Hopper", DisplayName: "Amazing Grace", Role: access.Manager, TeamID: &team,
 		Status: users.StatusInDeletion, Usage: &usage, CreatedAt: at, UpdatedAt: later, LastLoginAt: &at,
 		LastSeenAt: &later, PurgeAfter: &later, PasswordHash: "$argon2id$x", Version: 7, SessionGen: 3,
-		FailedLogins: 2, LastFailedAt: at,
+		FailedLogins: 2, LastFailedAt: at, InvitationID: &inv,
 	}
 	got, err := decodeUser(marshal(toUserItem(u)))
 	if err != nil {

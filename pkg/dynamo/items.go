@@ -23,6 +23,8 @@ type indexKeys struct {
 	GSI4SK string `dynamodbav:"gsi4sk,omitempty"`
 	GSI5PK string `dynamodbav:"gsi5pk,omitempty"`
 	GSI5SK string `dynamodbav:"gsi5sk,omitempty"`
+	GSI6PK string `dynamodbav:"gsi6pk,omitempty"`
+	GSI6SK string `dynamodbav:"gsi6sk,omitempty"`
 }
 
 // userItem is a user as stored.
@@ -46,6 +48,7 @@ type userItem struct {
 	UpdatedAt    string `dynamodbav:"updated_at"`
 	LastLoginAt  string `dynamodbav:"last_login_at,omitempty"`
 	PurgeAfter   string `dynamodbav:"purge_after,omitempty"`
+	InvitationID string `dynamodbav:"invitation_id,omitempty"`
 	PasswordHash string `dynamodbav:"password_hash,omitempty"`
 	Version      int    `dynamodbav:"version"`
 	SessionGen   int    `dynamodbav:"session_gen"`
@@ -76,7 +79,7 @@ func toUserItem(u *users.User) userItem {
 		Role: string(u.Role), TeamID: u.Team(), Status: string(u.Status),
 		CreatedAt: fmtTime(u.CreatedAt), UpdatedAt: fmtTime(u.UpdatedAt),
 		LastLoginAt: fmtTimePtr(u.LastLoginAt), LastSeenAt: fmtTimePtr(u.LastSeenAt), PurgeAfter: fmtTimePtr(u.PurgeAfter),
-		PasswordHash: u.PasswordHash, Version: u.Version, SessionGen: u.SessionGen,
+		InvitationID: derefStr(u.InvitationID), PasswordHash: u.PasswordHash, Version: u.Version, SessionGen: u.SessionGen,
 		FailedLogins: u.FailedLogins,
 	}
 	if u.Username != nil {
@@ -102,7 +105,7 @@ func (it userItem) user() *users.User {
 		Role: access.Role(it.Role), TeamID: strPtr(it.TeamID), Status: users.Status(it.Status),
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt),
 		LastLoginAt: timePtr(it.LastLoginAt), LastSeenAt: timePtr(it.LastSeenAt), PurgeAfter: timePtr(it.PurgeAfter),
-		PasswordHash: it.PasswordHash, Version: it.Version, SessionGen: it.SessionGen,
+		InvitationID: strPtr(it.InvitationID), PasswordHash: it.PasswordHash, Version: it.Version, SessionGen: it.SessionGen,
 		FailedLogins: it.FailedLogins, LastFailedAt: parseTime(it.LastFailedAt),
 	}
 	if it.Usage != "" {

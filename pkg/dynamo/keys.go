@@ -32,6 +32,11 @@ import (
 //	gsi3 USERS#ROLE#<r> | AUDIT#TARGET#<id>
 //	gsi4 USERS#TEAM#<id> | AUDIT#ACTION#<action>
 //	gsi5 USERS#USAGE#<u>
+//	gsi6 DUE#INVITE | DUE#PURGE                    what a job must do, sorted by when
+//
+//	INVITE#<id>          INVITE               an invitation (gsi1 INVITES,
+//	                                          gsi2 INVITES#STATUS#<s>, gsi3
+//	                                          INVITES#TEAM#<id>, gsi6 while pending)
 
 const (
 	skProfile  = "PROFILE"
@@ -55,10 +60,11 @@ func teamKey(id string) key             { return key{"TEAM#" + id, "TEAM"} }
 func teamNameKey(norm string) key       { return key{"TEAMNAME#" + norm, "TEAMNAME"} }
 func auditKey(id string) key            { return key{"AUDIT#" + id, "AUDIT"} }
 func attemptKey(id string) key          { return key{"ATTEMPT#" + id, "ATTEMPT"} }
+func inviteKey(id string) key           { return key{"INVITE#" + id, "INVITE"} }
 func idempotencyKey(k string) key       { return key{schema.IdempotencyPartition + k, "IDEMPOTENCY"} }
 func throttleKey(loginKey string) key   { return key{"THROTTLE#" + loginKey, "THROTTLE"} }
 func rateKey(scope, ip string, window time.Time) key {
-	return key{"RATE#" + scope + "#" + ip + "#" + window.UTC().Format(time.RFC3339), "RATE"}
+	return key{schema.RatePartition + scope + "#" + ip + "#" + window.UTC().Format(time.RFC3339), "RATE"}
 }
 
 // Index partitions.
@@ -67,7 +73,15 @@ const (
 	gsiSessions = "SESSIONS"
 	gsiAudit    = "AUDIT"
 	gsiAttempts = "ATTEMPTS"
+	gsiInvites  = "INVITES"
 )
+
+func gsiInvitesBy(facet, value string) string { return "INVITES#" + facet + "#" + value }
+
+// gsiDue is the partition of gsi6 that lists what a job must do, by when:
+// "INVITE" (pending invitations by expiry), "PURGE" (deleted users by
+// purge date).
+func gsiDue(kind string) string { return "DUE#" + kind }
 
 func gsiUsersBy(facet, value string) string { return "USERS#" + facet + "#" + value }
 func gsiSessionByID(sid string) string      { return "SESSION#" + sid }

@@ -116,6 +116,13 @@ func fmtTimePtr(t *time.Time) string {
 	return fmtTime(*t)
 }
 
+func derefStr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 func strPtr(s string) *string {
 	if s == "" {
 		return nil

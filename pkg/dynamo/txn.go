@@ -66,6 +66,20 @@ func (t *txn) put(item map[string]types.AttributeValue, cond string, fail onFail
 	t.fails = append(t.fails, fail)
 }
 
+// putIf adds a Put of item under the condition of c, whose placeholders it
+// carries.
+func (t *txn) putIf(item map[string]types.AttributeValue, c expr, fail onFail) {
+	t.put(item, c.cond, fail)
+	p := t.items[len(t.items)-1].Put
+	p.ExpressionAttributeNames, p.ExpressionAttributeValues = c.names, c.values
+}
+
+// deleteIf adds a Delete of k under the condition of c.
+func (t *txn) deleteIf(k key, c expr, fail onFail) {
+	t.delete(k, c.cond, c.values, fail)
+	t.items[len(t.items)-1].Delete.ExpressionAttributeNames = c.names
+}
+
 // putNew adds a Put that fails with err if the item exists.
 func (t *txn) putNew(item map[string]types.AttributeValue, err error) {
 	t.put(item, "attribute_not_exists(pk)", failWith(err))

@@ -7,7 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/paging"
 	"github.com/usermgmt/ums/pkg/users"
@@ -16,6 +18,22 @@ import (
 // CreateUser writes a new user, its uniqueness items, the counters, the team's
 // member count and the audit event in one transaction.
 func (s *Store) CreateUser(ctx context.Context, u *users.User, ev audit.Event) error {
+	t := s.createUser(u)
+	t.putAudit(ev)
+	return t.run(ctx, s.client)
+}
+
+// Register writes a new user signed in, in one transaction.
+func (s *Store) Register(ctx context.Context, u *users.User, sess *auth.Session, a auth.Attempt, ev audit.Event) error {
+	t := s.createUser(u)
+	t.putNew(marshal(toSessionItem(sess)), apperr.ErrInternal)
+	t.putAttempt(a)
+	t.putAudit(ev)
+	return t.run(ctx, s.client)
+}
+
+// createUser is a transaction that writes a new user with what it takes.
+func (s *Store) createUser(u *users.User) *txn {
 	t := s.txn()
 	t.putNew(marshal(toUserItem(u)), fmt.Errorf("dynamo: user %s exists", u.ID))
 	t.putNew(uniqueEmail(u), users.ErrEmailTaken)
@@ -26,8 +44,7 @@ func (s *Store) CreateUser(ctx context.Context, u *users.User, ev audit.Event) e
 	if u.TeamID != nil {
 		t.teamMembers(*u.TeamID, +1)
 	}
-	t.putAudit(ev)
-	return t.run(ctx, s.client)
+	return t
 }
 
 func uniqueEmail(u *users.User) map[string]types.AttributeValue {
@@ -106,9 +123,9 @@ var userAttributes = func() []string {
 	x := "x"
 	var names []string
 	for name := range marshal(userItem{
-		indexKeys: indexKeys{GSI1PK: x, GSI1SK: x, GSI2PK: x, GSI2SK: x, GSI3PK: x, GSI3SK: x, GSI4PK: x, GSI4SK: x, GSI5PK: x, GSI5SK: x},
+		indexKeys: indexKeys{GSI1PK: x, GSI1SK: x, GSI2PK: x, GSI2SK: x, GSI3PK: x, GSI3SK: x, GSI4PK: x, GSI4SK: x, GSI5PK: x, GSI5SK: x, GSI6PK: x, GSI6SK: x},
 		PK:        x, SK: x, ID: x, Email: x, EmailNorm: x, Username: x, GivenName: x, FamilyName: x, DisplayName: x,
-		Role: x, TeamID: x, Status: x, Usage: x, CreatedAt: x, UpdatedAt: x, LastLoginAt: x, PurgeAfter: x,
+		Role: x, TeamID: x, Status: x, Usage: x, CreatedAt: x, UpdatedAt: x, LastLoginAt: x, PurgeAfter: x, InvitationID: x,
 		PasswordHash: x, Version: 1, SessionGen: 1, LastSeenAt: x, FailedLogins: 1, LastFailedAt: x,
 	}) {
 		names = append(names, name)

@@ -40,10 +40,19 @@ var ReturnValuesAllowed = []string{"NONE", "UPDATED_OLD", "UPDATED_NEW"}
 // row declares; for signed-in routes, writing the activity attributes of a
 // user's partition (every request records activity, read-only ones too);
 // for POST routes, the Idempotency-Key records.
+//
+// A page (Kind Page) reads nothing: its function gets no table access.
+// Every other public route counts failures toward the source IP's limit
+// (Throttle).
 func ForRoute(r routes.Route) []Statement {
+	if r.Kind == routes.Page {
+		return nil
+	}
 	s := []Statement{table(r.Dynamo)}
 	if r.Access != routes.Public {
 		s = append(s, Activity)
+	} else {
+		s = append(s, Throttle)
 	}
 	if r.Method == "POST" {
 		s = append(s, Idempotency)
@@ -65,6 +74,15 @@ var Activity = Statement{
 	Actions:     []routes.Action{routes.UpdateItem},
 	Attributes:  append([]string{schema.PK, schema.SK}, schema.ActivityAttributes...),
 	LeadingKeys: []string{schema.UserPartition + "*"},
+}
+
+// Throttle lets a public function count a failure toward the source IP's
+// limit, and nothing else: a bad token raises the count even on a GET.
+var Throttle = Statement{
+	Sid:         "Throttle",
+	Actions:     []routes.Action{routes.UpdateItem},
+	Attributes:  []string{schema.PK, schema.SK, schema.RateCount, schema.TTL},
+	LeadingKeys: []string{schema.RatePartition + "*"},
 }
 
 // Idempotency lets a function read and write Idempotency-Key records.

@@ -2,6 +2,7 @@ package routes_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -30,7 +31,14 @@ func TestEveryRouteIsWellFormed(t *testing.T) {
 		if !slices.Contains([]routes.Access{routes.Public, routes.SignedIn, routes.Manager, routes.Admin}, r.Access) {
 			t.Errorf("%s has no access level", r.Name)
 		}
-		checkActions(t, r.Name, r.Dynamo)
+		if r.Kind == routes.Page {
+			// A page is a document; its script calls the API.
+			if len(r.Dynamo) > 0 {
+				t.Errorf("%s: a page reads nothing, yet declares %v", r.Name, r.Dynamo)
+			}
+		} else {
+			checkActions(t, r.Name, r.Dynamo)
+		}
 		if r.Method == "GET" && r.Writes() {
 			t.Errorf("%s is a GET with write access: GET never mutates", r.Name)
 		}
@@ -120,6 +128,7 @@ func TestFunctionsAndEventsMatchTheTable(t *testing.T) {
 		}
 		evs = append(evs, name)
 	}
+	slices.Sort(evs)
 	if !slices.Equal(evs, want) {
 		t.Errorf("events/ has %v, the table has %v", evs, want)
 	}
@@ -164,6 +173,33 @@ func TestOpenAPIMatchesTheTable(t *testing.T) {
 	slices.Sort(ops)
 	if !slices.Equal(ops, want) {
 		t.Errorf("openapi.yaml operations:\n  %s\nthe table:\n  %s", strings.Join(ops, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// Only the functions that send mail carry the SES client: it costs every
+// other binary size and cold start, and a function that cannot send mail
+// cannot be made to. The grants test checks the same of their permissions.
+func TestOnlyMailingFunctionsLinkSES(t *testing.T) {
+	if testing.Short() {
+		t.Skip("go list of every function")
+	}
+	args := []string{"list", "-deps", "-f", "{{.ImportPath}}"}
+	const ses = "github.com/aws/aws-sdk-go-v2/service/sesv2"
+	mails := map[string]bool{}
+	for _, r := range routes.All {
+		mails[r.Name] = r.SendsEmail
+	}
+	for _, name := range routes.Functions() {
+		cmd := exec.Command("go", append(args, "./functions/"+name)...)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list ./functions/%s: %v", name, err)
+		}
+		linked := slices.Contains(strings.Fields(string(out)), ses)
+		if linked != mails[name] {
+			t.Errorf("%s: links the SES client = %v, sends email = %v", name, linked, mails[name])
+		}
 	}
 }
 

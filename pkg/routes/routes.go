@@ -178,9 +178,27 @@ var All = []Route{
 		Dynamo: []Action{BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem}, Secret: true, Hashes: true,
 		Budget:  Budget{3, "the login's uniqueness item, the settings and the throttles; the user; one transaction"},
 		Summary: "Sign in with an email or username and a password"},
+	{Name: "register", Method: "POST", Path: "/auth/register", Access: Public,
+		Dynamo: []Action{BatchGetItem, PutItem, UpdateItem}, Secret: true, Hashes: true,
+		Budget:  Budget{2, "the settings and the source IP's failures; one transaction"},
+		Summary: "Create an account and sign in, when registration is open"},
 	{Name: "logout", Method: "POST", Path: "/auth/logout", Access: SignedIn,
 		Dynamo: []Action{BatchGetItem, PutItem, DeleteItem}, Budget: Budget{1, "one transaction"},
 		Summary: "End the caller's session"},
+
+	{Name: "lookup-invitation", Method: "GET", Path: "/invitations/lookup", Access: Public, Dynamo: []Action{BatchGetItem},
+		Budget:  Budget{1, "the invitation, its user, the settings and the source IP's failures (a bad token counts one more write)"},
+		Summary: "What the accept page shows of the invitation a token names"},
+	{Name: "accept-invitation", Method: "POST", Path: "/invitations/accept", Access: Public,
+		Dynamo: []Action{BatchGetItem, PutItem, UpdateItem}, Secret: true, Hashes: true,
+		Budget:  Budget{2, "the invitation, its user, the settings and the IP's failures; one transaction"},
+		Summary: "Accept an invitation: set a password and names, and sign in"},
+	{Name: "decline-invitation", Method: "POST", Path: "/invitations/decline", Access: Public,
+		Dynamo:  []Action{BatchGetItem, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{2, "the invitation, its user, the settings and the IP's failures; one transaction"},
+		Summary: "Decline an invitation"},
+	{Name: "accept-invitation-page", Method: "GET", Path: "/pages/accept-invitation", Access: Public, Kind: Page,
+		Budget: Budget{0, "a page: its script calls the API"}, Summary: "The page that accepts or declines an invitation"},
 
 	{Name: "get-me", Method: "GET", Path: "/me", Access: SignedIn, Dynamo: reads, Stats: true,
 		Budget: Budget{1, "a query of the user's sessions and keys, at the same time as the authentication (one round trip of latency)"}, Summary: "The caller's own user, with stats"},
@@ -193,8 +211,23 @@ var All = []Route{
 		Budget: Budget{2, "one transaction (and the Idempotency-Key record)"}, Summary: "Create a user who can sign in at once"},
 	{Name: "get-user", Method: "GET", Path: "/users/{id}", Access: Manager, Dynamo: reads, Stats: true,
 		Budget: Budget{1, "the user is read with the authentication, its sessions and keys by a query at the same time (one round trip of latency)"}, Summary: "One user, with stats"},
-	{Name: "update-user", Method: "PATCH", Path: "/users/{id}", Access: Manager, Dynamo: with(readWrite, DeleteItem),
+	{Name: "update-user", Method: "PATCH", Path: "/users/{id}", Access: Manager, Dynamo: with(readWrite, DeleteItem), SendsEmail: true,
 		Budget: Budget{1, "one transaction on the user read with the authentication"}, Summary: "Edit a user; role and team are admin only"},
+
+	{Name: "list-invitations", Method: "GET", Path: "/invitations", Access: Manager, Dynamo: reads,
+		Budget: Budget{1, "one query of one index, at any table size"}, Summary: "List invitations, newest first, by status"},
+	{Name: "create-invitation", Method: "POST", Path: "/invitations", Access: Manager, SendsEmail: true,
+		Dynamo:  []Action{BatchGetItem, GetItem, PutItem, UpdateItem},
+		Budget:  Budget{2, "the team (when given); one transaction; then the email (a failed send is recorded: one more write)"},
+		Summary: "Invite someone by email, with a role, a team and a message"},
+	{Name: "resend-invitation", Method: "POST", Path: "/invitations/{id}/resend", Access: Manager, SendsEmail: true,
+		Dynamo:  []Action{BatchGetItem, GetItem, PutItem, UpdateItem},
+		Budget:  Budget{2, "the invitation; one transaction; then the email (a failed send is recorded: one more write)"},
+		Summary: "Send a pending invitation again, with a new token and expiry"},
+	{Name: "cancel-invitation", Method: "DELETE", Path: "/invitations/{id}", Access: Manager,
+		Dynamo:  []Action{BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{2, "the invitation; one transaction"},
+		Summary: "Cancel a pending invitation"},
 
 	{Name: "get-settings", Method: "GET", Path: "/settings", Access: Admin, Dynamo: []Action{BatchGetItem},
 		Budget: Budget{0, "answered from the settings authentication read"}, Summary: "The settings"},
@@ -215,7 +248,10 @@ type Job struct {
 }
 
 // Jobs lists the scheduled functions.
-var Jobs = []Job{}
+var Jobs = []Job{
+	{Name: "expire-invitations", Schedule: "rate(1 hour)", Dynamo: []Action{Query, PutItem, UpdateItem, DeleteItem},
+		Summary: "Expire the pending invitations past their expiry, freeing their emails and seats"},
+}
 
 // ByName returns the route with that name.
 func ByName(name string) (Route, bool) {

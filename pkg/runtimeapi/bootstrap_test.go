@@ -76,6 +76,47 @@ func TestGetMeIsALambdaFunction(t *testing.T) {
 	}
 }
 
+// TestExpireInvitationsIsALambdaFunction proves a job's binary is a
+// genuine scheduled function: it takes the EventBridge event of
+// events/expire-invitations.json, runs at the event's time (not the
+// clock's), and answers its report. A fresh table has nothing due.
+func TestExpireInvitationsIsALambdaFunction(t *testing.T) {
+	dir := root(t)
+	event, err := os.ReadFile(filepath.Join(dir, "events", "expire-invitations.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(event, &ev); err != nil || ev.DetailType != "Scheduled Event" || ev.Time.IsZero() {
+		t.Fatalf("events/expire-invitations.json is not a scheduled event: %v %+v", err, ev)
+	}
+	bin := buildFunction(t, dir, "expire-invitations")
+	_, table := dynamotest.NewTable(t)
+	srv := newServer(t, runtimeapi.WithFunctionName("expire-invitations"), runtimeapi.WithTimeout(30*time.Second))
+	fn := startFunction(t, bin, []string{
+		"AWS_LAMBDA_RUNTIME_API=" + srv.Addr(),
+		"AWS_LAMBDA_FUNCTION_NAME=expire-invitations",
+		"TABLE_NAME=" + table,
+		"DYNAMODB_ENDPOINT=" + dynamotest.Endpoint(t),
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=local",
+		"AWS_SECRET_ACCESS_KEY=local",
+	})
+	resp, err := srv.Invoke(fn.ctx, event)
+	if err != nil {
+		t.Fatalf("invoke: %v\nfunction output:\n%s", err, fn.output())
+	}
+	var rep struct {
+		Job  string    `json:"job"`
+		Now  time.Time `json:"now"`
+		Done int       `json:"done"`
+		More bool      `json:"more"`
+	}
+	if err := json.Unmarshal(resp, &rep); err != nil || rep.Job != "expire-invitations" || !rep.Now.Equal(ev.Time) || rep.Done != 0 || rep.More {
+		t.Fatalf("report %s (%v), want the job at %s with nothing done", resp, err, ev.Time)
+	}
+}
+
 // checkUnauthorized checks resp is an API Gateway v2 proxy response carrying
 // the API's 401 problem document.
 func checkUnauthorized(tb testing.TB, resp []byte) {

@@ -21,12 +21,15 @@ type Index struct {
 //	gsi1: a collection newest first (all users, all sessions, all audit events)
 //	gsi2..gsi5: the same collection narrowed by one filter (users by status,
 //	      role, team, usage; sessions by user; audit events by actor, target, ...)
+//	gsi6: what the scheduled jobs must do, by when it is due (pending
+//	      invitations by expiry, deleted users by purge date)
 var Indexes = []Index{
 	{Name: "gsi1", PK: "gsi1pk", SK: "gsi1sk"},
 	{Name: "gsi2", PK: "gsi2pk", SK: "gsi2sk"},
 	{Name: "gsi3", PK: "gsi3pk", SK: "gsi3sk"},
 	{Name: "gsi4", PK: "gsi4pk", SK: "gsi4sk"},
 	{Name: "gsi5", PK: "gsi5pk", SK: "gsi5sk"},
+	{Name: "gsi6", PK: "gsi6pk", SK: "gsi6sk"},
 }
 
 // DefaultTableName is the table's name in the local stack. The CDK stack lets
@@ -50,6 +53,10 @@ const (
 	UserPartition = "USER#"
 	// IdempotencyPartition starts the partition of an Idempotency-Key record.
 	IdempotencyPartition = "IDEMPOTENCY#"
+	// RatePartition starts the partition of a source IP's failure count in
+	// a window, whose count is RateCount.
+	RatePartition = "RATE#"
+	RateCount     = "n"
 )
 
 // Activity attributes: written by every signed-in request at most every few

@@ -70,6 +70,13 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*User, error) {
 	return u, nil
 }
 
+// Prepare validates in and returns the active user it describes, its
+// password hashed with p, not yet stored (a registration writes it with its
+// first session).
+func (in CreateInput) Prepare(st settings.Settings, p passwords.Params) (*User, apperr.Fields) {
+	return in.user(st, p)
+}
+
 // user validates in and returns the user it describes, its password hashed
 // with p (not at all when p is zero: Check needs no hash).
 func (in CreateInput) user(st settings.Settings, p passwords.Params) (*User, apperr.Fields) {

@@ -4,5 +4,5 @@
 // usage summary, and the narrow Store it needs.
 //
 // It imports the standard library and the lower domain packages: apperr,
-// access, audit, opt, ids, paging, passwords, settings.
+// access, audit, opt, ids, notices, paging, passwords, retry, settings.
 package users

@@ -57,7 +57,7 @@ func (s *Service) withStats(ctx context.Context, id string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, _ := readFrom(ctx)
+	r, _ := ReadFrom(ctx)
 	live, ok := r.Live[id]
 	if !ok {
 		if live, err = s.store.GetLive(ctx, id); err != nil {
@@ -130,7 +130,7 @@ func (s *Service) Summary(ctx context.Context) (Summary, error) {
 		return Summary{}, apperr.ErrForbidden
 	}
 	// The authentication read the counters with the settings, moments ago.
-	if r, ok := readFrom(ctx); ok {
+	if r, ok := ReadFrom(ctx); ok {
 		if st, ok := settings.FromContext(ctx); ok {
 			return SummaryOf(r.Counts, st.LicenseCount), nil
 		}

@@ -2,11 +2,13 @@ package users
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/notices"
 	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/settings"
 )
@@ -42,11 +44,15 @@ type Service struct {
 	store Store
 	// Params are argon2id's parameters for new hashes.
 	Params passwords.Params
+	// Mail sends the notices of changes (the old address is told of a new
+	// one); nil in functions that send none. Log receives failed sends.
+	Mail notices.Sender
+	Log  *slog.Logger
 }
 
 // NewService returns a Service over store.
 func NewService(store Store) *Service {
-	return &Service{store: store, Params: passwords.DefaultParams}
+	return &Service{store: store, Params: passwords.DefaultParams, Log: slog.Default()}
 }
 
 func actorOf(ctx context.Context) (access.Actor, error) {
@@ -90,7 +96,8 @@ func WithRead(ctx context.Context, r Read) context.Context {
 	return context.WithValue(ctx, readKey{}, r)
 }
 
-func readFrom(ctx context.Context) (Read, bool) {
+// ReadFrom returns what the request's authentication read along, if it did.
+func ReadFrom(ctx context.Context) (Read, bool) {
 	r, ok := ctx.Value(readKey{}).(Read)
 	return r, ok
 }
@@ -99,7 +106,7 @@ func readFrom(ctx context.Context) (Read, bool) {
 // authentication when it looked the user up and fresh is false, else a
 // strongly consistent read. Errors: ErrNotFound.
 func (s *Service) read(ctx context.Context, id string, fresh bool) (*User, error) {
-	if r, ok := readFrom(ctx); ok && !fresh {
+	if r, ok := ReadFrom(ctx); ok && !fresh {
 		if u, looked := r.Users[id]; looked {
 			if u == nil {
 				return nil, ErrNotFound

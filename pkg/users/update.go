@@ -2,13 +2,16 @@ package users
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/notices"
 	"github.com/usermgmt/ums/pkg/opt"
 	"github.com/usermgmt/ums/pkg/retry"
 )
@@ -97,7 +100,7 @@ func (s *Service) UpdateMe(ctx context.Context, p MePatch, ifMatch []string) (*U
 // re-reading and re-applying when the user changed in between. It returns
 // the user as written: one read and one transaction, no more.
 func (s *Service) update(ctx context.Context, id string, ifMatch []string, fn func(*User) (*User, []string, error)) (*User, error) {
-	var out *User
+	var before, out *User
 	tries := 0
 	err := retry.Optimistic(ctx, ErrChanged, func() error {
 		// The first try may use the user read with the authentication; a
@@ -137,13 +140,31 @@ func (s *Service) update(ctx context.Context, id string, ifMatch []string, fn fu
 		if err := s.store.UpdateUser(ctx, u, next, audit.New(ctx, action, "user", id, details)); err != nil {
 			return err
 		}
-		out = next
+		before, out = u, next
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update user %s: %w", id, err)
 	}
+	if before != nil && !strings.EqualFold(before.Email, out.Email) {
+		s.notify(ctx, notices.EmailChanged{To: before.Email, Name: before.GivenName, NewEmail: out.Email, At: out.UpdatedAt})
+	}
 	return out, nil
+}
+
+// notify sends a notice of a change that is already written: a failed send
+// is logged (without the notice's content), and the change stands.
+func (s *Service) notify(ctx context.Context, n notices.Notice) {
+	var err error
+	if s.Mail == nil {
+		err = errors.New("no mail sender configured")
+	} else {
+		_, err = s.Mail.Send(ctx, n)
+	}
+	if err != nil {
+		s.Log.Warn("notice not sent", slog.String("notice", fmt.Sprintf("%T", n)), slog.String("request_id", access.RequestFrom(ctx).ID),
+			slog.String("error", err.Error()))
+	}
 }
 
 // apply returns u with p applied, the names of the fields that changed, and

@@ -58,6 +58,9 @@ type User struct {
 	LastLoginAt *time.Time  `json:"last_login_at"`
 	LastSeenAt  *time.Time  `json:"last_seen_at"`
 	PurgeAfter  *time.Time  `json:"purge_after"`
+	// InvitationID is the pending invitation of an invited user (the one to
+	// resend or cancel); null otherwise.
+	InvitationID *string `json:"invitation_id"`
 	// Stats is filled by the routes that promise it (GET /me, GET /users/{id}).
 	Stats *Stats `json:"stats,omitempty"`
 
@@ -141,6 +144,7 @@ func (u *User) Clone() *User {
 	c.LastLoginAt = clonePtr(u.LastLoginAt)
 	c.LastSeenAt = clonePtr(u.LastSeenAt)
 	c.PurgeAfter = clonePtr(u.PurgeAfter)
+	c.InvitationID = clonePtr(u.InvitationID)
 	c.Stats = nil
 	return &c
 }

@@ -89,6 +89,30 @@ func CheckUsername(username string) string {
 	return ""
 }
 
+// CheckName returns a message for a bad required name (at most 100
+// characters), or "": what given and family names must be.
+func CheckName(name string) string { return checkName(name, true, maxName) }
+
+// CleanName trims a name and folds runs of white space to one space.
+func CleanName(s string) string { return cleanName(s) }
+
+// CheckText returns a message for bad free text of at most max characters
+// (a personal message), or "": valid UTF-8, no control characters but line
+// breaks, no characters that reorder the text around them.
+func CheckText(s string, max int) string {
+	switch {
+	case utf8.RuneCountInString(s) > max:
+		return "must be at most " + strconv.Itoa(max) + " characters"
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
+		return "must not contain control characters (line breaks are fine)"
+	case strings.IndexFunc(s, isBidiControl) >= 0:
+		return "must not contain characters that reorder text (bidirectional overrides)"
+	}
+	return ""
+}
+
 // checkName returns a message for a bad name, or "". A name is text people
 // read: valid UTF-8, no control characters, none of the characters that
 // reorder the text around them (bidirectional embeddings, overrides and

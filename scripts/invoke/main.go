@@ -13,8 +13,9 @@
 //
 // The local stack's ports come from DYNAMODB_PORT (8000), SES_PORT (8005) and
 // PORT (3000, the dev server, for links in emails), as for `make run`;
-// TABLE_NAME defaults to the local stack's table. EMAIL_FROM, CORS_ORIGINS and
-// LOG_LEVEL are passed through when set.
+// TABLE_NAME defaults to the local stack's table. EMAIL_FROM, CORS_ORIGINS,
+// LOG_LEVEL, PRODUCT_NAME, SES_CONFIGURATION_SET, INVITATION_URL and
+// PASSWORD_RESET_URL are passed through when set.
 //
 // The sample events carry a placeholder token. Unless TOKEN gives one, a
 // placeholder is replaced by a fresh session of the admin that make run
@@ -124,7 +125,8 @@ func run() error {
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
 	}
-	for _, k := range []string{config.EnvEmailFrom, config.EnvCORSOrigins, config.EnvLogLevel} {
+	for _, k := range []string{config.EnvEmailFrom, config.EnvCORSOrigins, config.EnvLogLevel, config.EnvProductName,
+		config.EnvSESConfigSet, config.EnvInvitationURL, config.EnvPasswordResetURL} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

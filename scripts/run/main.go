@@ -37,6 +37,7 @@ import (
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/devserver"
 	"github.com/usermgmt/ums/pkg/dynamo"
+	"github.com/usermgmt/ums/pkg/email"
 	"github.com/usermgmt/ums/pkg/localstack"
 	"github.com/usermgmt/ums/pkg/schema"
 )
@@ -100,7 +101,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg)
+	a, err := app.New(ctx, cfg, app.WithSender(email.FromConfig))
 	if err != nil {
 		return err
 	}
@@ -140,6 +141,7 @@ Sign in as the admin %s:
     -d '{"login":"%s","password":"%s"}'
 
 Then send the token as "Authorization: Bearer <token>", e.g. curl -s %s/me -H "Authorization: Bearer $TOKEN"
+Invitations (POST /invitations) are mailed to the inbox above; their links open the accept page here.
 Press Ctrl-C to stop everything.
 `, base, stack.SESEndpoint, stack.DynamoDBEndpoint, cfg.TableName, data, adminEmail, note, base, adminEmail, shellQuote(password), base)
 

@@ -59,7 +59,8 @@ func (c *Calls) Of(name string) []grants.Call {
 // exercised), and for any action a function is granted but never used
 // (grant no more than is needed). The activity and idempotency statements,
 // granted alike to every signed-in or POST route, must each have been used
-// by some route.
+// by some route, as must the throttle statement of public routes. A
+// function granted nothing (a page) must have made no call.
 func (c *Calls) CheckGrants(rs []routes.Route, jobs []routes.Job) []string {
 	var problems []string
 	errorf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -80,6 +81,13 @@ func (c *Calls) CheckGrants(rs []routes.Route, jobs []routes.Job) []string {
 	shared := map[string]bool{}
 	for _, f := range fns {
 		calls := c.by[f.name]
+		if len(f.grants) == 0 {
+			// A page: it has no access, so any call at all is refused.
+			if len(calls) > 0 {
+				errorf("%s has no DynamoDB access, yet made %d calls", f.name, len(calls))
+			}
+			continue
+		}
 		if len(calls) == 0 {
 			errorf("%s made no DynamoDB call in these tests: its grants are untested", f.name)
 			continue
@@ -111,7 +119,7 @@ func (c *Calls) CheckGrants(rs []routes.Route, jobs []routes.Job) []string {
 		}
 	}
 	if len(rs) > 0 {
-		for _, st := range []grants.Statement{grants.Activity, grants.Idempotency} {
+		for _, st := range []grants.Statement{grants.Activity, grants.Idempotency, grants.Throttle} {
 			if !shared[st.Sid] {
 				errorf("no route used its %s grant in these tests", st.Sid)
 			}

@@ -1,0 +1,9 @@
+// Command accept-invitation is the Lambda function of the accept-invitation route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("accept-invitation")) }
