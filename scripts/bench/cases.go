@@ -32,12 +32,17 @@ type request struct {
 	label string // what varies, if anything
 	// path replaces {id} in the route's path and may add a query.
 	id, query string
-	token     func(i int) string
-	body      func(i int) any
-	status    int
-	// extra is allowed on top of the route's budget (touch), and budget,
-	// if set, replaces it (a case that stops early: authOnly).
+	// idOf, if set, gives each request its own {id} (a case that uses up
+	// what it acts on: cancellations).
+	idOf   func(i int) string
+	token  func(i int) string
+	body   func(i int) any
+	status int
+	// extra is allowed on top of the route's budget (touch, or what
+	// extraNote says), and budget, if set, replaces it (a case that stops
+	// early: authOnly).
 	extra, budget int
+	extraNote     string
 	samples       int
 	// cpu asks for the case's CPU and allocations per request (cpuOf): one
 	// case of each route.
@@ -87,6 +92,7 @@ func (b *bench) routes(n, nHash int) error {
 			status: 200, samples: n, cpu: true},
 		{route: "get-summary", token: admin, status: 200, samples: n, cpu: true},
 	}
+	cases = append(cases, b.invitationCases(n, nHash)...)
 	for _, c := range cases {
 		row, err := b.measure(c)
 		if err != nil {
@@ -239,7 +245,7 @@ func (b *bench) measure(c request) (Row, error) {
 	if !ok {
 		return Row{}, fmt.Errorf("no route %q in routes.All", c.route)
 	}
-	path := strings.ReplaceAll(route.Path, "{id}", c.id) + c.query
+	path := c.path(route, 0)
 	row := Row{Route: c.route, Case: c.label, Method: route.Method, Path: path,
 		Budget: route.MaxCalls() + c.extra, BudgetExpr: budgetExpr(route, c)}
 	if c.budget != 0 {
@@ -262,6 +268,8 @@ func (b *bench) measure(c request) (Row, error) {
 		if c.body != nil {
 			body = c.body(i)
 		}
+		path := c.path(route, i)
+		b.calls.take() // not this request's: what preparing its input made
 		start := time.Now()
 		res, err := b.send(route.Method, path, token, body, c.status)
 		if err != nil {
@@ -292,6 +300,15 @@ func (b *bench) measure(c request) (Row, error) {
 	return row, nil
 }
 
+// path is the path of the case's request i.
+func (c request) path(r routes.Route, i int) string {
+	id := c.id
+	if c.idOf != nil {
+		id = c.idOf(i)
+	}
+	return strings.ReplaceAll(r.Path, "{id}", id) + c.query
+}
+
 func routeIndex(name string) int {
 	return slices.IndexFunc(routes.All, func(r routes.Route) bool { return r.Name == name })
 }
@@ -305,7 +322,10 @@ func budgetExpr(r routes.Route, c request) string {
 	if r.Access != routes.Public {
 		e = fmt.Sprintf("auth+%d", r.Budget.Calls)
 	}
-	if c.extra > 0 {
+	switch {
+	case c.extra > 0 && c.extraNote != "":
+		e += "+" + c.extraNote
+	case c.extra > 0:
 		e += "+touch"
 	}
 	return e + ": " + r.Budget.Note

@@ -92,7 +92,6 @@ const cpuRounds = 3
 // measured cpuRounds times, in turn, over n requests.
 func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU, error) {
 	route, _ := routes.ByName(c.route)
-	path := strings.ReplaceAll(route.Path, "{id}", c.id) + c.query
 	// Inputs never used before: creations need new emails, sign-outs new
 	// sessions. Indexes start past those of the HTTP samples.
 	next := 100_000
@@ -108,7 +107,11 @@ func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU,
 			if c.body != nil {
 				body = c.body(next)
 			}
-			ev, err := event(route, path, c.id, token, body)
+			id := c.id
+			if c.idOf != nil {
+				id = c.idOf(next)
+			}
+			ev, err := event(route, c.path(route, next), id, token, body)
 			if err != nil {
 				return nil, err
 			}

@@ -41,6 +41,7 @@ func (b *bench) startFunction(ctx context.Context, name, bin string, env ...stri
 		config.EnvTableName + "=" + b.table,
 		config.EnvRegion + "=" + localstack.Region,
 		config.EnvDynamoDBEndpoint + "=" + b.rep.DynamoDBEndpoint,
+		config.EnvSESEndpoint + "=" + b.app.Config.SESEndpoint,
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
 	}, env...)
 	p := &process{name: name, rt: rt, cmd: cmd, exited: make(chan struct{})}
