@@ -23,7 +23,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.build/*' \
 	-not -path './.local/*' -not -path './cdk.out/*' -not -path './.git/*')
 
-.PHONY: help tools build synth run invoke test bench clean clean-all
+.PHONY: help tools chromium build synth run invoke test bench screenshots clean clean-all
 
 # help: list the targets (the default).
 help:
@@ -36,6 +36,7 @@ help:
 	@echo "              once against the stack of make run"
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
 	@echo "make bench    the benchmark against a fresh local stack"
+	@echo "make screenshots  the hosted pages in each state, desktop and phone, into docs/screenshots"
 	@echo "make clean    remove .build, cdk.out and .local (make clean-all: .tools/node_modules too)"
 
 # tools: install what is missing; a no-op when nothing is. npm ci runs when
@@ -55,6 +56,15 @@ tools:
 		echo "==> installing Java 17 for DynamoDB Local (found: $${v:-none})"; \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update && $$sudo apt-get install -y openjdk-17-jre-headless; \
+	fi
+
+# chromium: the browser the page tests drive (headless), from Debian's
+# packages when missing. CHROMIUM names another binary.
+chromium:
+	@if [ -z "$${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then \
+		echo "==> installing chromium for the browser tests"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update && $$sudo apt-get install -y chromium; \
 	fi
 
 # build: every directory under functions/ becomes a Lambda bootstrap. Stale
@@ -85,7 +95,7 @@ invoke:
 	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json)
 
 # test: everything CI checks, in the order that fails fastest.
-test: tools
+test: tools chromium
 	@echo "==> gofmt"
 	@unformatted=$$(gofmt -l $(GO_FILES)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:" >&2; echo "$$unformatted" >&2; exit 1; fi
@@ -99,6 +109,14 @@ test: tools
 # bench: the benchmark, against a fresh in-memory local stack.
 bench: tools
 	go run ./scripts/withstack -- go run ./scripts/bench
+
+# screenshots: the browser test, writing a PNG of each page state it
+# reaches at desktop and phone widths (the README shows them).
+screenshots: tools chromium
+	@mkdir -p docs/screenshots
+	go run ./scripts/withstack -- env SCREENSHOTS=$(CURDIR)/docs/screenshots \
+		go test -count=1 -run 'PageInABrowser' ./pkg/devserver/
+	@ls docs/screenshots
 
 # clean: build output and local data. The npm tools stay: they are slow to
 # reinstall and rarely the problem.
