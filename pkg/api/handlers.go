@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/usermgmt/ums/pkg/access"
-	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/invitations"
 	"github.com/usermgmt/ums/pkg/pages"
@@ -231,14 +230,11 @@ type invitationLooker interface {
 // LookupInvitation is GET /invitations/lookup?token=.
 func LookupInvitation(svc invitationLooker) http.Handler {
 	return noBody(http.StatusOK, func(r *http.Request) (invitations.View, error) {
-		q, err := query(r, "token")
+		token, err := tokenParam(r)
 		if err != nil {
 			return invitations.View{}, err
 		}
-		if q.Get("token") == "" {
-			return invitations.View{}, apperr.Validation(apperr.FieldError{Field: "token", Message: "is required"})
-		}
-		return svc.Lookup(r.Context(), q.Get("token"))
+		return svc.Lookup(r.Context(), token)
 	})
 }
 

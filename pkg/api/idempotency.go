@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,13 +14,15 @@ import (
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/idempotency"
+	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/routes"
 )
 
 // IdempotencyStore keeps Idempotency-Key records.
 type IdempotencyStore interface {
 	GetIdempotency(ctx context.Context, key string) (*idempotency.Record, error)
-	SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte, secret bool) error
+	// subject is the user the response shows, if any (see subjectOf).
+	SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte, secret bool, subject string) error
 }
 
 // IdempotencyHeader is the request header of the convention.
@@ -52,9 +55,14 @@ func withIdempotency(store IdempotencyStore, route routes.Route, w http.Response
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	sum := sha256.Sum256(body)
+	// The body's hash is keyed with the Idempotency-Key, which the table
+	// never holds: a body with a password in it (a sign-in, a reset) is no
+	// cheaper to guess from a copy of the table than the key itself.
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write(body)
+	sum := mac.Sum(nil)
 	scope := sha256.Sum256([]byte(a.ID + "\x00" + route.Name + "\x00" + key))
-	claim := &idempotency.Claim{Key: hex.EncodeToString(scope[:]), BodyHash: hex.EncodeToString(sum[:]), At: access.RequestFrom(r.Context()).Now}
+	claim := &idempotency.Claim{Key: hex.EncodeToString(scope[:]), BodyHash: hex.EncodeToString(sum), At: access.RequestFrom(r.Context()).Now}
 
 	if done, err := replay(store, w, r, claim); done || err != nil {
 		if err != nil {
@@ -80,7 +88,7 @@ func withIdempotency(store IdempotencyStore, route routes.Route, w http.Response
 				stored.Set(h, v)
 			}
 		}
-		if err := store.SaveIdempotency(r.Context(), claim, buf.status, stored, buf.body.Bytes(), route.Secret); err != nil && !errors.Is(err, idempotency.ErrInFlight) {
+		if err := store.SaveIdempotency(r.Context(), claim, buf.status, stored, buf.body.Bytes(), route.Secret, subjectOf(buf.body.Bytes())); err != nil && !errors.Is(err, idempotency.ErrInFlight) {
 			// The change is applied; only its replay is lost. Say so in the
 			// log and still answer the client truthfully.
 			loggerFrom(r.Context()).Error("idempotency: response not saved", "error", err.Error())
@@ -148,4 +156,26 @@ func (b *bufferedWriter) flush(w http.ResponseWriter) {
 	}
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body.Bytes())
+}
+
+// subjectOf names the user a kept response shows, so that anonymizing or
+// purging them removes it too: a user ({"id": "usr_..."}), what belongs to
+// one ({"user_id": ...}), or a sign-in's answer ({"user": {"id": ...}}).
+func subjectOf(body []byte) string {
+	var top struct {
+		ID     string `json:"id"`
+		UserID string `json:"user_id"`
+		User   struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	if json.Unmarshal(body, &top) != nil {
+		return ""
+	}
+	for _, id := range []string{top.ID, top.UserID, top.User.ID} {
+		if ids.Valid("usr", id) {
+			return id
+		}
+	}
+	return ""
 }

@@ -146,7 +146,7 @@ func alongOf(route routes.Route, r *http.Request) auth.Along {
 			a.Users = []string{id}
 		}
 	}
-	if route.Stats {
+	if route.Stats || route.Holds {
 		a.StatsOfUsers, a.StatsOfSelf = len(a.Users) > 0, len(a.Users) == 0
 	}
 	return a

@@ -85,6 +85,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (*App, error) {
 		}
 	}
 	authn := auth.NewService(store)
+	authn.Mail, authn.Log = mail, logger
+	authn.ResetLink = func(token string) string { return config.Link(cfg.PasswordResetURL, token) }
 	invitationLink := func(token string) string { return config.Link(cfg.InvitationURL, token) }
 	people := users.NewService(store)
 	people.Mail, people.Log = mail, logger
@@ -124,6 +126,26 @@ var handlers = map[string]func(a *App) http.Handler{
 	"accept-invitation":      func(a *App) http.Handler { return api.AcceptInvitation(a.Invitations) },
 	"decline-invitation":     func(a *App) http.Handler { return api.DeclineInvitation(a.Invitations) },
 	"accept-invitation-page": func(a *App) http.Handler { return api.Page(pages.AcceptInvitation) },
+
+	"forgot-password":       func(a *App) http.Handler { return api.ForgotPassword(a.Auth) },
+	"lookup-password-reset": func(a *App) http.Handler { return api.LookupPasswordReset(a.Auth) },
+	"reset-password":        func(a *App) http.Handler { return api.ResetPassword(a.Auth) },
+	"reset-password-page":   func(a *App) http.Handler { return api.Page(pages.ResetPassword) },
+	"change-password":       func(a *App) http.Handler { return api.ChangePassword(a.Auth) },
+	"create-password-reset": func(a *App) http.Handler { return api.CreatePasswordReset(a.Auth) },
+	"list-my-sessions":      func(a *App) http.Handler { return api.ListMySessions(a.Auth) },
+	"delete-my-session":     func(a *App) http.Handler { return api.DeleteMySession(a.Auth) },
+	"list-user-sessions":    func(a *App) http.Handler { return api.ListUserSessions(a.Auth) },
+	"list-sessions":         func(a *App) http.Handler { return api.ListSessions(a.Auth) },
+	"delete-session":        func(a *App) http.Handler { return api.DeleteSession(a.Auth) },
+	"list-login-attempts":   func(a *App) http.Handler { return api.ListLoginAttempts(a.Auth) },
+	"deactivate-user":       func(a *App) http.Handler { return api.DeactivateUser(a.Users) },
+	"activate-user":         func(a *App) http.Handler { return api.ActivateUser(a.Users) },
+	"delete-user":           func(a *App) http.Handler { return api.DeleteUser(a.Users) },
+	"restore-user":          func(a *App) http.Handler { return api.RestoreUser(a.Users) },
+	"anonymize-user":        func(a *App) http.Handler { return api.AnonymizeUser(a.Users) },
+	"end-user-sessions":     func(a *App) http.Handler { return api.EndUserSessions(a.Users) },
+	"set-password":          func(a *App) http.Handler { return api.SetPassword(a.Users) },
 }
 
 // Handler returns the complete handler of the named route: its own handler
@@ -144,7 +166,8 @@ func (a *App) Handler(name string) (http.Handler, error) {
 
 // runners gives each job its work, as handlers does for routes.
 var runners = map[string]func(a *App) jobs.Runner{
-	"expire-invitations": func(a *App) jobs.Runner { return counted(a.Invitations.ExpireDue) },
+	"expire-invitations":  func(a *App) jobs.Runner { return counted(a.Invitations.ExpireDue) },
+	"purge-deleted-users": func(a *App) jobs.Runner { return counted(a.Users.PurgeDue) },
 }
 
 // counted adapts a job's work that counts what it did to a Runner.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +13,7 @@ import (
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/notices"
 	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/users"
@@ -31,11 +33,14 @@ type Session struct {
 	Current         bool      `json:"current"`
 	// Gen is the user's session generation when the session began.
 	Gen int `json:"-"`
+	// TeamID is the user's team, kept on the session for the lists of a
+	// team's sessions (rewritten when the user's team changes).
+	TeamID string `json:"-"`
 }
 
 // Ref is what deciding whether the session is usable takes.
 func (s *Session) Ref() users.SessionRef {
-	return users.SessionRef{ExpiresAt: s.ExpiresAt, LastActiveAt: s.LastActiveAt, Gen: s.Gen}
+	return users.SessionRef{ID: s.ID, ExpiresAt: s.ExpiresAt, LastActiveAt: s.LastActiveAt, Gen: s.Gen}
 }
 
 // Along is what a request's authentication reads along, in its round trip:
@@ -49,14 +54,16 @@ type Along struct {
 
 // Attempt is one sign-in attempt, kept 90 days.
 type Attempt struct {
-	ID        string    `json:"id"`
-	At        time.Time `json:"at"`
-	Login     string    `json:"login"`
-	UserID    *string   `json:"user_id"`
-	IP        string    `json:"ip"`
-	UserAgent string    `json:"user_agent"`
-	Success   bool      `json:"success"`
-	Reason    *string   `json:"reason"`
+	ID     string    `json:"id"`
+	At     time.Time `json:"at"`
+	Login  string    `json:"login"`
+	UserID *string   `json:"user_id"`
+	// LoginKey names the login typed (users.LoginKey), for forgetting it.
+	LoginKey  string  `json:"-"`
+	IP        string  `json:"ip"`
+	UserAgent string  `json:"user_agent"`
+	Success   bool    `json:"success"`
+	Reason    *string `json:"reason"`
 }
 
 // Reasons an attempt failed.
@@ -150,6 +157,9 @@ type Store interface {
 	// CountFailure counts a failure toward the source IP's limit.
 	// Errors: ErrIPLimited.
 	CountFailure(ctx context.Context, ip string, window time.Time, limit int) error
+
+	PasswordStore
+	SessionStore
 }
 
 // Errors the store reports about a sign-in.
@@ -184,11 +194,21 @@ const signInTries = 10
 type Service struct {
 	store  Store
 	Params passwords.Params
+	// Mail sends reset links and the notices of password changes; nil in
+	// functions that send none. Log receives failed sends.
+	Mail notices.Sender
+	Log  *slog.Logger
+	// ResetLink is where a reset email points: the page that sets a new
+	// password, with the token.
+	ResetLink func(token string) string
+	// ForgotFloor is the least time a forgotten-password request takes.
+	ForgotFloor time.Duration
 }
 
 // NewService returns a Service over store.
 func NewService(store Store) *Service {
-	return &Service{store: store, Params: passwords.DefaultParams}
+	return &Service{store: store, Params: passwords.DefaultParams, Log: slog.Default(), ForgotFloor: ForgotFloor,
+		ResetLink: func(token string) string { return "/pages/reset-password?token=" + token }}
 }
 
 // LoginInput is the body of POST /auth/login.
@@ -232,9 +252,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	if strings.Contains(login, "@") {
 		kind, norm = "email", users.NormalizeEmail(login)
 	}
-	loginKey := ids.FromHash("lgn", kind+":"+norm)
+	loginKey := users.LoginKey(kind, norm)
 	window := ipWindow(now)
-	attempt := Attempt{ID: ids.New("att"), At: now, Login: Truncate(login, 254), IP: req.IP, UserAgent: Truncate(req.UserAgent, 512)}
+	attempt := Attempt{ID: ids.New("att"), At: now, Login: Truncate(login, 254), LoginKey: loginKey, IP: req.IP, UserAgent: Truncate(req.UserAgent, 512)}
 	counted := Failure{Count: true, IPWindow: window, IPLimit: IPFailureLimit}
 
 	look, err := s.store.LookupLogin(ctx, kind, norm, loginKey, req.IP, window)
@@ -359,7 +379,7 @@ func (s *Service) Mint(ctx context.Context, u *users.User, st settings.Settings)
 		IP: req.IP, UserAgent: Truncate(req.UserAgent, 512), Device: Device(req.UserAgent),
 		CreatedAt: req.Now, LastActiveAt: req.Now,
 		ExpiresAt: req.Now.Add(time.Duration(st.SessionTTLHours) * time.Hour),
-		Current:   true, Gen: u.SessionGen,
+		Current:   true, Gen: u.SessionGen, TeamID: u.Team(),
 	}
 }
 
@@ -547,7 +567,8 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*LoginResult,
 	u.Usage = &connected
 	token, sess := s.Mint(ctx, u, look.Settings)
 	attempt := Attempt{ID: ids.New("att"), At: req.Now, Login: Truncate(strings.TrimSpace(in.Email), 254), UserID: &u.ID,
-		IP: req.IP, UserAgent: Truncate(req.UserAgent, 512), Success: true}
+		LoginKey: users.LoginKey("email", users.NormalizeEmail(in.Email)),
+		IP:       req.IP, UserAgent: Truncate(req.UserAgent, 512), Success: true}
 	ev := audit.New(ctx, "user.registered", "user", u.ID, map[string]any{"role": u.Role, "session_id": sess.ID}).ByUser(u.ID)
 	err = s.store.Register(ctx, u, sess, attempt, ev)
 	if errors.Is(err, users.ErrEmailTaken) || errors.Is(err, users.ErrUsernameTaken) {

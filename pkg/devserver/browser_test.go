@@ -166,7 +166,7 @@ func TestAcceptPageInABrowser(t *testing.T) {
 	shots(t, ctx, "accept-invitation-field-error")
 
 	step(t, ctx, "accept with a good password",
-		chromedp.Clear(chromedp.ID("f-password")),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("f-password").value = ""`),
 		chromedp.SendKeys(chromedp.ID("f-password"), "a long and unusual passphrase"),
 		chromedp.Click(chromedp.ID("accept")),
 		chromedp.WaitVisible(chromedp.ID("done")))
@@ -177,6 +177,7 @@ func TestAcceptPageInABrowser(t *testing.T) {
 	if u := e.userByEmail(addr); u.Status != "active" || u.GivenName != "Ada" || u.LastLoginAt == nil {
 		t.Fatalf("after accepting in the browser: %+v", u)
 	}
+	e.login(addr, "a long and unusual passphrase") // the password typed last, alone
 
 	// The same link again: a clear page, no form.
 	step(t, ctx, "open the used link", chromedp.Navigate(link))
@@ -225,4 +226,54 @@ func fitsPhone(t *testing.T, ctx context.Context) {
 		t.Error("the page is wider than a phone's screen")
 	}
 	step(t, ctx, "desktop width", chromedp.EmulateViewport(1280, 900))
+}
+
+// The reset page in a real browser, like the accept page: open the link
+// from the mail, see the rules, get the API's refusal next to the field,
+// set the password and see it done; the used link and an expired one get
+// their clear pages.
+func TestResetPageInABrowser(t *testing.T) {
+	e := newEnv(t)
+	ctx, console := browser(t)
+	addr := emailtest.Address("forgetful", "example.com")
+	id := e.createUser(addr, "member", nil)
+	e.must(201, e.do("POST", "/users/"+id+"/password-reset", e.admin, map[string]any{"send_email": true}))
+	link := e.mails(addr)[0].Link(t)
+	step(t, ctx, "open the link from the mail", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("form")))
+	if who := value(t, ctx, "who", chromedp.Text(chromedp.ID("who"))); !strings.Contains(who, addr) {
+		t.Errorf("the page says %q", who)
+	}
+	if rules := value(t, ctx, "rules", chromedp.Text(chromedp.ID("rules"))); !strings.Contains(rules, "At least 8 characters") {
+		t.Errorf("rules %q", rules)
+	}
+	if loc := value(t, ctx, "location", chromedp.Location()); strings.Contains(loc, "token") {
+		t.Errorf("the address bar still holds the token: %s", loc)
+	}
+	fitsPhone(t, ctx)
+	shots(t, ctx, "reset-password")
+	step(t, ctx, "submit a common password",
+		chromedp.SendKeys(chromedp.ID("f-password"), "password1234"), chromedp.Click(chromedp.ID("save")))
+	until(t, ctx, "the field error", `document.getElementById("f-password-error").textContent !== ""`)
+	shots(t, ctx, "reset-password-field-error")
+	step(t, ctx, "set a good one",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("f-password").value = ""`),
+		chromedp.SendKeys(chromedp.ID("f-password"), "a memorable new passphrase"),
+		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("done")))
+	shots(t, ctx, "reset-password-done")
+	e.login(addr, "a memorable new passphrase")
+
+	step(t, ctx, "open the used link", chromedp.Navigate(link))
+	until(t, ctx, "the used page", `document.getElementById("title").textContent.includes("no longer valid")`)
+	e.must(201, e.do("POST", "/users/"+id+"/password-reset", e.admin, map[string]any{"send_email": true}))
+	ms := e.mails(addr)
+	late := ms[len(ms)-1].Link(t)
+	e.clock.Advance(2 * time.Hour)
+	step(t, ctx, "open an expired link", chromedp.Navigate(late))
+	until(t, ctx, "the expired page", `document.getElementById("title").textContent.includes("expired")`)
+	shots(t, ctx, "reset-password-expired")
+	for _, m := range console() {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+			t.Errorf("console: %s", m)
+		}
+	}
 }

@@ -224,7 +224,7 @@ func newEnvWith(t testing.TB, vars map[string]string) *env {
 	}
 	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}, hooks: hooks, ddb: ddb, table: table}
 	a.Log = slog.New(slog.NewJSONHandler(e.logs, nil))
-	a.Invitations.Log, a.Users.Log = a.Log, a.Log
+	a.Invitations.Log, a.Users.Log, a.Auth.Log = a.Log, a.Log, a.Log
 	a.Now = e.clock.Now
 	a.Users.Params, a.Auth.Params, a.Invitations.Params = fastHash, fastHash, fastHash
 	h, err := devserver.New(a)

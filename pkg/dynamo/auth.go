@@ -235,7 +235,7 @@ func (s *Store) GetLive(ctx context.Context, id string) (users.Live, error) {
 		for _, item := range out.Items {
 			switch sk := stringAttr(item, "sk"); {
 			case strings.HasPrefix(sk, skSession):
-				l.Sessions = append(l.Sessions, users.SessionRef{
+				l.Sessions = append(l.Sessions, users.SessionRef{ID: strings.TrimPrefix(sk, skSession),
 					ExpiresAt: parseTime(stringAttr(item, "expires_at")), LastActiveAt: parseTime(stringAttr(item, "last_active_at")),
 					Gen: intAttr(item, "gen"),
 				})

@@ -26,7 +26,10 @@ func decodeUser(item map[string]types.AttributeValue) (*users.User, error) {
 		PasswordHash: stringAttr(item, "password_hash"),
 		Version:      intAttr(item, "version"), SessionGen: intAttr(item, "session_gen"),
 		LastSeenAt: stringAttr(item, "last_seen_at"), FailedLogins: intAttr(item, "failed_logins"),
-		LastFailedAt: stringAttr(item, "last_failed_at"),
+		LastFailedAt: stringAttr(item, "last_failed_at"), StatusBefore: stringAttr(item, "status_before"),
+	}
+	if v, ok := item["forget"].(*types.AttributeValueMemberSS); ok {
+		it.Forget = v.Value
 	}
 	return it.user(), nil
 }
@@ -36,7 +39,7 @@ func decodeSession(item map[string]types.AttributeValue) *sessionItem {
 	return &sessionItem{
 		PK: stringAttr(item, "pk"), SK: stringAttr(item, "sk"), ID: stringAttr(item, "id"),
 		UserID: stringAttr(item, "user_id"), UserDisplayName: stringAttr(item, "user_display_name"),
-		IP: stringAttr(item, "ip"), UserAgent: stringAttr(item, "user_agent"), Device: stringAttr(item, "device"),
+		TeamID: stringAttr(item, "team_id"), IP: stringAttr(item, "ip"), UserAgent: stringAttr(item, "user_agent"), Device: stringAttr(item, "device"),
 		CreatedAt: stringAttr(item, "created_at"), LastActiveAt: stringAttr(item, "last_active_at"),
 		ExpiresAt: stringAttr(item, "expires_at"), Gen: intAttr(item, "gen"), TTL: int64(intAttr(item, "ttl")),
 	}

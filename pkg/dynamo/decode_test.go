@@ -25,7 +25,7 @@ func TestDecodeUserReadsWhatIsWritten(t *testing.T) {
 		FamilyName: "Hopper", DisplayName: "Amazing Grace", Role: access.Manager, TeamID: &team,
 		Status: users.StatusInDeletion, Usage: &usage, CreatedAt: at, UpdatedAt: later, LastLoginAt: &at,
 		LastSeenAt: &later, PurgeAfter: &later, PasswordHash: "$argon2id$x", Version: 7, SessionGen: 3,
-		FailedLogins: 2, LastFailedAt: at, InvitationID: &inv,
+		FailedLogins: 2, LastFailedAt: at, InvitationID: &inv, StatusBefore: users.StatusDeactivated, Forget: []string{"lgn_a", "eml_b"},
 	}
 	got, err := decodeUser(marshal(toUserItem(u)))
 	if err != nil {
@@ -47,7 +47,7 @@ func TestDecodeUserReadsWhatIsWritten(t *testing.T) {
 func TestDecodeSessionReadsWhatIsWritten(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
 	s := toSessionItem(&auth.Session{ID: "ses_a", UserID: "usr_a", UserDisplayName: "A", IP: "203.0.113.1", UserAgent: "ua",
-		Device: "d", CreatedAt: at, LastActiveAt: at.Add(time.Minute), ExpiresAt: at.Add(time.Hour), Gen: 4})
+		Device: "d", CreatedAt: at, LastActiveAt: at.Add(time.Minute), ExpiresAt: at.Add(time.Hour), Gen: 4, TeamID: "team_a"})
 	s.indexKeys = indexKeys{} // the index keys are not read back
 	if got := decodeSession(marshal(s)); !reflect.DeepEqual(*got, s) {
 		t.Fatalf("decoded\n%+v\nwant\n%+v", *got, s)

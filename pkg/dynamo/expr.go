@@ -46,6 +46,12 @@ func (e *expr) set(attr string, av types.AttributeValue) *expr {
 	return e
 }
 
+// copy sets attr to the value the item holds in from.
+func (e *expr) copy(attr, from string) *expr {
+	e.sets = append(e.sets, e.n(attr)+" = "+e.n(from))
+	return e
+}
+
 func (e *expr) add(attr string, n int) *expr {
 	e.adds = append(e.adds, e.n(attr)+" "+e.v(num(n)))
 	return e

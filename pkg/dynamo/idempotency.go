@@ -20,6 +20,10 @@ type idempotencyItem struct {
 	Header   string `dynamodbav:"header,omitempty"`
 	Body     []byte `dynamodbav:"body,omitempty"`
 	TTL      int64  `dynamodbav:"ttl"`
+	// GSI5PK lists the answer under the user it shows (KEPT#USER#<id>),
+	// so that forgetting the user removes it.
+	GSI5PK string `dynamodbav:"gsi5pk,omitempty"`
+	GSI5SK string `dynamodbav:"gsi5sk,omitempty"`
 }
 
 // GetIdempotency returns the record of a key, or nil.
@@ -42,7 +46,7 @@ func (s *Store) GetIdempotency(ctx context.Context, key string) (*idempotency.Re
 // SaveIdempotency attaches the response to a key: to the record the request's
 // transaction wrote, or, for a request that changed nothing, a new one. A
 // secret response keeps only its status.
-func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte, secret bool) error {
+func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, status int, header http.Header, body []byte, secret bool, subject string) error {
 	h, _ := json.Marshal(header)
 	if secret {
 		h, body = nil, nil
@@ -56,6 +60,9 @@ func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, statu
 			e.set("secret", &types.AttributeValueMemberBOOL{Value: true})
 		} else {
 			e.set("header", str(string(h)))
+			if subject != "" {
+				e.set("gsi5pk", str(gsiKeptFor(subject))).set("gsi5sk", str(k.pk))
+			}
 			// A 204 has no body, and DynamoDB takes no empty value.
 			if len(body) > 0 {
 				e.set("body", &types.AttributeValueMemberB{Value: body})
@@ -66,7 +73,7 @@ func (s *Store) SaveIdempotency(ctx context.Context, c *idempotency.Claim, statu
 	} else {
 		t.putNew(marshal(idempotencyItem{
 			PK: k.pk, SK: k.sk, BodyHash: c.BodyHash, Done: true, Secret: secret, Status: status,
-			Header: string(h), Body: body, TTL: c.At.Add(idempotency.TTL).Unix(),
+			Header: string(h), Body: body, TTL: c.At.Add(idempotency.TTL).Unix(), GSI5PK: kept(subject), GSI5SK: keptSort(subject, k),
 		}), idempotency.ErrInFlight)
 	}
 	return t.run(ctx, s.client)
@@ -92,4 +99,20 @@ func (t *txn) claim(ctx context.Context) *idempotency.Claim {
 	t.items = append([]types.TransactWriteItem{t.items[last]}, t.items[:last]...)
 	t.fails = append([]onFail{t.fails[last]}, t.fails[:last]...)
 	return c
+}
+
+// kept and keptSort are the index keys of an answer that shows subject (a
+// user id), or none.
+func kept(subject string) string {
+	if subject == "" {
+		return ""
+	}
+	return gsiKeptFor(subject)
+}
+
+func keptSort(subject string, k key) string {
+	if subject == "" {
+		return ""
+	}
+	return k.pk
 }

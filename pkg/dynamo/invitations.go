@@ -53,6 +53,10 @@ func toInvitationItem(inv *invitations.Invitation) invitationItem {
 		indexKeys: indexKeys{
 			GSI1PK: gsiInvites, GSI1SK: sk,
 			GSI2PK: gsiInvitesBy("STATUS", string(inv.Status)), GSI2SK: sk,
+			// By the email's trace and by who invited: what forgetting a
+			// user finds them by.
+			GSI4PK: gsiInvitesBy("EMAIL", users.EmailTrace(inv.Email)), GSI4SK: sk,
+			GSI5PK: gsiInvitesBy("BY", inv.InvitedBy), GSI5SK: sk,
 		},
 		PK: k.pk, SK: k.sk, ID: inv.ID, Email: inv.Email, Role: string(inv.Role), TeamID: inv.Team(),
 		TeamName: derefStr(inv.TeamName), Message: derefStr(inv.Message), InvitedBy: inv.InvitedBy,
@@ -240,7 +244,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, a invitations.Acceptance) 
 	e.where(e.n("status") + " = " + e.v(str(string(invitations.StatusPending)))).
 		where(e.n("token_hash") + " = " + e.v(str(a.Before.TokenHash)))
 	t.putIf(marshal(toInvitationItem(a.After)), e.build(), failWith(invitations.ErrInvalidState))
-	t.updateUser(a.User, a.Active, false)
+	t.updateUser(a.User, a.Active, keepFailures)
 	// A changed invited user means another accept or a decline won.
 	t.fails[len(t.fails)-1] = failWith(invitations.ErrInvalidState)
 	t.userSideEffects(a.User, a.Active)

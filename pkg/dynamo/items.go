@@ -1,8 +1,6 @@
 package dynamo
 
 import (
-	"time"
-
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/auth"
@@ -52,6 +50,10 @@ type userItem struct {
 	PasswordHash string `dynamodbav:"password_hash,omitempty"`
 	Version      int    `dynamodbav:"version"`
 	SessionGen   int    `dynamodbav:"session_gen"`
+	StatusBefore string `dynamodbav:"status_before,omitempty"`
+	// Forget are the traces an anonymized user's data is still to be
+	// removed under (users.Traces): hashes, never the email itself.
+	Forget []string `dynamodbav:"forget,omitempty,stringset"`
 
 	// Written outside the versioned update of the user (see updateUser).
 	LastSeenAt   string `dynamodbav:"last_seen_at,omitempty"`
@@ -80,7 +82,15 @@ func toUserItem(u *users.User) userItem {
 		CreatedAt: fmtTime(u.CreatedAt), UpdatedAt: fmtTime(u.UpdatedAt),
 		LastLoginAt: fmtTimePtr(u.LastLoginAt), LastSeenAt: fmtTimePtr(u.LastSeenAt), PurgeAfter: fmtTimePtr(u.PurgeAfter),
 		InvitationID: derefStr(u.InvitationID), PasswordHash: u.PasswordHash, Version: u.Version, SessionGen: u.SessionGen,
-		FailedLogins: u.FailedLogins,
+		FailedLogins: u.FailedLogins, StatusBefore: string(u.StatusBefore), Forget: u.Forget,
+	}
+	// What the purge job must do, by when: a user in deletion at their
+	// purge date, an anonymized one still to forget at once.
+	switch {
+	case u.Status == users.StatusInDeletion && u.PurgeAfter != nil:
+		it.GSI6PK, it.GSI6SK = gsiDue("PURGE"), sortKey(*u.PurgeAfter, u.ID)
+	case u.Status == users.StatusAnonymized && len(u.Forget) > 0:
+		it.GSI6PK, it.GSI6SK = gsiDue("PURGE"), sortKey(u.UpdatedAt, u.ID)
 	}
 	if u.Username != nil {
 		it.Username = *u.Username
@@ -107,6 +117,7 @@ func (it userItem) user() *users.User {
 		LastLoginAt: timePtr(it.LastLoginAt), LastSeenAt: timePtr(it.LastSeenAt), PurgeAfter: timePtr(it.PurgeAfter),
 		InvitationID: strPtr(it.InvitationID), PasswordHash: it.PasswordHash, Version: it.Version, SessionGen: it.SessionGen,
 		FailedLogins: it.FailedLogins, LastFailedAt: parseTime(it.LastFailedAt),
+		StatusBefore: users.Status(it.StatusBefore), Forget: it.Forget,
 	}
 	if it.Usage != "" {
 		usage := users.Usage(it.Usage)
@@ -131,6 +142,7 @@ type sessionItem struct {
 	ID              string `dynamodbav:"id"`
 	UserID          string `dynamodbav:"user_id"`
 	UserDisplayName string `dynamodbav:"user_display_name"`
+	TeamID          string `dynamodbav:"team_id,omitempty"`
 	IP              string `dynamodbav:"ip"`
 	UserAgent       string `dynamodbav:"user_agent"`
 	Device          string `dynamodbav:"device"`
@@ -143,22 +155,26 @@ type sessionItem struct {
 
 func toSessionItem(s *auth.Session) sessionItem {
 	k := sessionKey(s.UserID, s.ID)
-	return sessionItem{
+	it := sessionItem{
 		indexKeys: indexKeys{
 			GSI1PK: gsiSessions, GSI1SK: sortKey(s.CreatedAt, s.ID),
 			GSI2PK: gsiSessionByID(s.ID), GSI2SK: k.sk,
 		},
-		PK: k.pk, SK: k.sk,
+		PK: k.pk, SK: k.sk, TeamID: s.TeamID,
 		ID: s.ID, UserID: s.UserID, UserDisplayName: s.UserDisplayName,
 		IP: s.IP, UserAgent: s.UserAgent, Device: s.Device,
 		CreatedAt: fmtTime(s.CreatedAt), LastActiveAt: fmtTime(s.LastActiveAt), ExpiresAt: fmtTime(s.ExpiresAt),
 		Gen: s.Gen, TTL: s.ExpiresAt.Unix(),
 	}
+	if s.TeamID != "" {
+		it.GSI3PK, it.GSI3SK = gsiSessionsOfTeam(s.TeamID), it.GSI1SK
+	}
+	return it
 }
 
 func (it sessionItem) session() *auth.Session {
 	return &auth.Session{
-		ID: it.ID, UserID: it.UserID, UserDisplayName: it.UserDisplayName,
+		ID: it.ID, UserID: it.UserID, UserDisplayName: it.UserDisplayName, TeamID: it.TeamID,
 		IP: it.IP, UserAgent: it.UserAgent, Device: it.Device,
 		CreatedAt: parseTime(it.CreatedAt), LastActiveAt: parseTime(it.LastActiveAt), ExpiresAt: parseTime(it.ExpiresAt),
 		Gen: it.Gen,
@@ -211,6 +227,7 @@ type attemptItem struct {
 	ID        string `dynamodbav:"id"`
 	At        string `dynamodbav:"at"`
 	Login     string `dynamodbav:"login"`
+	LoginKey  string `dynamodbav:"login_key,omitempty"`
 	UserID    string `dynamodbav:"user_id,omitempty"`
 	IP        string `dynamodbav:"ip"`
 	UserAgent string `dynamodbav:"user_agent"`
@@ -219,8 +236,9 @@ type attemptItem struct {
 	TTL       int64  `dynamodbav:"ttl"`
 }
 
-// AttemptRetention is how long sign-in attempts are kept.
-const AttemptRetention = 90 * 24 * time.Hour
+// AttemptRetention is how long sign-in attempts are kept: the table's TTL
+// removes them after it, and the list never shows them past it.
+const AttemptRetention = auth.AttemptRetention
 
 func (t *txn) putAttempt(a auth.Attempt) {
 	k := attemptKey(a.ID)
@@ -230,6 +248,10 @@ func (t *txn) putAttempt(a auth.Attempt) {
 		PK:        k.pk, SK: k.sk,
 		ID: a.ID, At: fmtTime(a.At), Login: a.Login, IP: a.IP, UserAgent: a.UserAgent,
 		Success: a.Success, TTL: a.At.Add(AttemptRetention).Unix(),
+	}
+	if a.LoginKey != "" {
+		it.LoginKey = a.LoginKey
+		it.GSI3PK, it.GSI3SK = gsiAttemptsByLogin(a.LoginKey), sk
 	}
 	if a.UserID != nil {
 		it.UserID = *a.UserID

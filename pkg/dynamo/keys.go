@@ -1,6 +1,8 @@
 package dynamo
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -29,14 +31,19 @@ import (
 //
 //	gsi1 USERS | SESSIONS | AUDIT | ATTEMPTS      every item of a collection
 //	gsi2 USERS#STATUS#<s> | SESSION#<id> | AUDIT#ACTOR#<id> | ATTEMPTS#USER#<id>
-//	gsi3 USERS#ROLE#<r> | AUDIT#TARGET#<id>
-//	gsi4 USERS#TEAM#<id> | AUDIT#ACTION#<action>
-//	gsi5 USERS#USAGE#<u>
+//	gsi3 USERS#ROLE#<r> | AUDIT#TARGET#<id> | SESSIONS#TEAM#<id> | ATTEMPTS#LOGIN#<login key>
+//	gsi4 USERS#TEAM#<id> | AUDIT#ACTION#<action> | INVITES#EMAIL#<email trace>
+//	gsi5 USERS#USAGE#<u> | INVITES#BY#<user id> | KEPT#USER#<user id>
 //	gsi6 DUE#INVITE | DUE#PURGE                    what a job must do, sorted by when
 //
 //	INVITE#<id>          INVITE               an invitation (gsi1 INVITES,
 //	                                          gsi2 INVITES#STATUS#<s>, gsi3
 //	                                          INVITES#TEAM#<id>, gsi6 while pending)
+//	USER#<id>            RESET                the user's password reset link
+//
+// Login keys and email traces (pkg/users) are hashes: no key spells an
+// email, and RATE keys hash the IP. KEPT#USER lists the Idempotency-Key
+// answers that show a user, so that forgetting them removes those too.
 
 const (
 	skProfile  = "PROFILE"
@@ -63,8 +70,13 @@ func attemptKey(id string) key          { return key{"ATTEMPT#" + id, "ATTEMPT"}
 func inviteKey(id string) key           { return key{"INVITE#" + id, "INVITE"} }
 func idempotencyKey(k string) key       { return key{schema.IdempotencyPartition + k, "IDEMPOTENCY"} }
 func throttleKey(loginKey string) key   { return key{"THROTTLE#" + loginKey, "THROTTLE"} }
+func resetKey(userID string) key        { return key{userPrefix + userID, "RESET"} }
+
+// rateKey names a source IP's count in a window by a hash of the IP: the
+// table keeps no IP in a key, where anonymizing could not reach it.
 func rateKey(scope, ip string, window time.Time) key {
-	return key{schema.RatePartition + scope + "#" + ip + "#" + window.UTC().Format(time.RFC3339), "RATE"}
+	sum := sha256.Sum256([]byte(ip))
+	return key{schema.RatePartition + scope + "#" + hex.EncodeToString(sum[:12]) + "#" + window.UTC().Format(time.RFC3339), "RATE"}
 }
 
 // Index partitions.
@@ -87,6 +99,9 @@ func gsiUsersBy(facet, value string) string { return "USERS#" + facet + "#" + va
 func gsiSessionByID(sid string) string      { return "SESSION#" + sid }
 func gsiAuditBy(facet, value string) string { return "AUDIT#" + facet + "#" + value }
 func gsiAttemptsByUser(id string) string    { return "ATTEMPTS#USER#" + id }
+func gsiAttemptsByLogin(key string) string  { return "ATTEMPTS#LOGIN#" + key }
+func gsiSessionsOfTeam(id string) string    { return "SESSIONS#TEAM#" + id }
+func gsiKeptFor(userID string) string       { return "KEPT#USER#" + userID }
 
 // timeFormat has a fixed width so that times sort as strings.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"

@@ -12,8 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/paging"
 )
 
 // FilterWindow caps how many index items one page evaluates when filters
@@ -30,6 +29,8 @@ type page struct {
 	// filters are equality conditions on attributes the index does not
 	// serve, applied to what the page reads.
 	filters map[string]string
+	// flags are equality conditions on boolean attributes, alike.
+	flags map[string]bool
 	// since, if set, keeps only items sorted at or after it (a fmtTime).
 	since string
 	limit int
@@ -38,7 +39,8 @@ type page struct {
 	// base says whether a table key may be one of this list's items: a
 	// cursor naming anything else is refused.
 	base func(pk, sk string) bool
-	// errBadCursor is the list's error for a cursor it did not issue.
+	// errBadCursor is the list's error for a cursor it did not issue
+	// (paging.ErrBadCursor when nil).
 	errBadCursor error
 	// window overrides FilterWindow (tests).
 	window int
@@ -110,6 +112,11 @@ func (s *Store) query(ctx context.Context, p page) ([]map[string]types.Attribute
 		in.ExpressionAttributeValues[":f_"+attr] = str(value)
 		conds = append(conds, "#f_"+attr+" = :f_"+attr)
 	}
+	for attr, value := range p.flags {
+		in.ExpressionAttributeNames["#f_"+attr] = attr
+		in.ExpressionAttributeValues[":f_"+attr] = &types.AttributeValueMemberBOOL{Value: value}
+		conds = append(conds, "#f_"+attr+" = :f_"+attr)
+	}
 	if len(conds) > 0 {
 		window := p.window
 		if window == 0 {
@@ -122,6 +129,9 @@ func (s *Store) query(ctx context.Context, p page) ([]map[string]types.Attribute
 	if p.cursor != "" {
 		c, ok := decodeCursor(p.cursor, p.base)
 		if !ok {
+			if p.errBadCursor == nil {
+				return nil, nil, paging.ErrBadCursor
+			}
 			return nil, nil, p.errBadCursor
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{
@@ -146,6 +156,3 @@ func (s *Store) query(ctx context.Context, p page) ([]map[string]types.Attribute
 	}
 	return items, nil, nil
 }
-
-// errBadCursor is the error of a list that has no sentinel of its own.
-var errBadCursor = apperr.Validation(apperr.FieldError{Field: "cursor", Message: "is not a cursor from this list"})

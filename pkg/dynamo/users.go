@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -76,22 +77,66 @@ func (s *Store) GetUser(ctx context.Context, id string) (*users.User, error) {
 	return decodeUser(item)
 }
 
-// UpdateUser writes after over before in one transaction with everything the
-// change implies.
-func (s *Store) UpdateUser(ctx context.Context, before, after *users.User, ev audit.Event) error {
+// UpdateUser writes a change of a user in one transaction with everything
+// it implies: the sessions it ends are deleted and those that carry the
+// user's name and team rewritten, in it as far as they fit, in more
+// transactions after it for the rest (see overflow).
+func (s *Store) UpdateUser(ctx context.Context, c users.Change) error {
 	t := s.txn()
-	t.updateUser(before, after, false)
-	t.userSideEffects(before, after)
-	t.putAudit(ev)
-	return t.run(ctx, s.client)
+	failures := keepFailures
+	if c.ClearLockout {
+		failures = clearFailures
+	}
+	t.updateUser(c.Before, c.After, failures)
+	t.userSideEffects(c.Before, c.After)
+	t.putAudit(c.Event)
+	var rest []func(*txn)
+	for _, sid := range c.EndSessions {
+		rest = append(rest, func(t *txn) { t.delete(sessionKey(c.After.ID, sid), "", nil, onFail{}) })
+	}
+	for _, sid := range c.Carry {
+		if slices.Contains(c.EndSessions, sid) {
+			continue
+		}
+		rest = append(rest, func(t *txn) { t.carry(c.After, sid) })
+	}
+	return s.runWithOverflow(ctx, t, rest)
 }
+
+// carry rewrites what a session keeps of its user (the display name, the
+// team), if the session still exists.
+func (t *txn) carry(u *users.User, sid string) {
+	e := newExpr()
+	e.set("user_display_name", str(u.DisplayName))
+	if u.TeamID != nil {
+		// The team's index sorts by the session's creation, which only the
+		// item knows: its gsi1sk, copied.
+		e.set("team_id", str(*u.TeamID)).set("gsi3pk", str(gsiSessionsOfTeam(*u.TeamID))).copy("gsi3sk", "gsi1sk")
+	} else {
+		e.remove("team_id").remove("gsi3pk").remove("gsi3sk")
+	}
+	e.where("attribute_exists(pk)")
+	t.update(sessionKey(u.ID, sid), e.build(), onFail{})
+}
+
+// What a versioned update of the user does to the sign-in failure count.
+type failureMode int
+
+const (
+	// keepFailures leaves it alone.
+	keepFailures failureMode = iota
+	// resetFailures clears it if it is still before's: a sign-in succeeds
+	// only if no other attempt was counted since it read the user.
+	resetFailures
+	// clearFailures clears it whatever it is (a new password).
+	clearFailures
+)
 
 // updateUser adds the versioned update of the user: every attribute of after
 // except the volatile ones is set (or removed when empty), on condition that
-// the stored version is before's. With resetFailures it also requires the
-// failure count to be before's and clears it: a sign-in succeeds only if no
-// other attempt was counted since it read the user.
-func (t *txn) updateUser(before, after *users.User, resetFailures bool) {
+// the stored version is before's; failures says what becomes of the
+// sign-in failure count.
+func (t *txn) updateUser(before, after *users.User, failures failureMode) {
 	item := marshal(toUserItem(after))
 	e := newExpr()
 	for _, name := range userAttributes {
@@ -105,7 +150,10 @@ func (t *txn) updateUser(before, after *users.User, resetFailures bool) {
 		}
 	}
 	e.where(e.n("version") + " = " + e.v(num(before.Version)))
-	if resetFailures {
+	if failures == clearFailures {
+		e.remove("failed_logins").remove("last_failed_at")
+	}
+	if failures == resetFailures {
 		fl := e.n("failed_logins")
 		if before.FailedLogins == 0 {
 			e.where(fmt.Sprintf("attribute_not_exists(%s) OR %s = %s", fl, fl, e.v(num(0))))
@@ -126,7 +174,7 @@ var userAttributes = func() []string {
 		indexKeys: indexKeys{GSI1PK: x, GSI1SK: x, GSI2PK: x, GSI2SK: x, GSI3PK: x, GSI3SK: x, GSI4PK: x, GSI4SK: x, GSI5PK: x, GSI5SK: x, GSI6PK: x, GSI6SK: x},
 		PK:        x, SK: x, ID: x, Email: x, EmailNorm: x, Username: x, GivenName: x, FamilyName: x, DisplayName: x,
 		Role: x, TeamID: x, Status: x, Usage: x, CreatedAt: x, UpdatedAt: x, LastLoginAt: x, PurgeAfter: x, InvitationID: x,
-		PasswordHash: x, Version: 1, SessionGen: 1, LastSeenAt: x, FailedLogins: 1, LastFailedAt: x,
+		PasswordHash: x, Version: 1, SessionGen: 1, LastSeenAt: x, FailedLogins: 1, LastFailedAt: x, StatusBefore: x, Forget: []string{x},
 	}) {
 		names = append(names, name)
 	}
@@ -137,8 +185,12 @@ var userAttributes = func() []string {
 // uniqueness items moved, counters, team member counts.
 func (t *txn) userSideEffects(before, after *users.User) {
 	if oldN, newN := users.NormalizeEmail(before.Email), users.NormalizeEmail(after.Email); oldN != newN {
-		t.deleteUnique(emailKey(oldN), before.ID)
-		t.putNew(uniqueEmail(after), users.ErrEmailTaken)
+		if oldN != "" {
+			t.deleteUnique(emailKey(oldN), before.ID)
+		}
+		if newN != "" { // anonymized users have none
+			t.putNew(uniqueEmail(after), users.ErrEmailTaken)
+		}
 	}
 	oldU, newU := "", ""
 	if before.Username != nil {

@@ -26,7 +26,8 @@ const TTL = 24 * time.Hour
 
 // Record is what is remembered of a key.
 type Record struct {
-	// BodyHash is the SHA-256 of the first request's body.
+	// BodyHash is the HMAC-SHA-256 of the first request's body, keyed with
+	// the Idempotency-Key.
 	BodyHash string
 	// Done is false while the change is applied but its response not yet
 	// attached (or the process died in between).

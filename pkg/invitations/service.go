@@ -602,7 +602,7 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.LoginResult
 	_ = hash
 
 	token, sess := s.auth.Mint(ctx, active, look.Settings)
-	attempt := auth.Attempt{ID: ids.New("att"), At: now, Login: inv.Email, UserID: &u.ID, IP: req.IP,
+	attempt := auth.Attempt{ID: ids.New("att"), At: now, Login: inv.Email, LoginKey: users.LoginKey("email", users.NormalizeEmail(inv.Email)), UserID: &u.ID, IP: req.IP,
 		UserAgent: auth.Truncate(req.UserAgent, 512), Success: true}
 	ev := audit.New(ctx, "invitation.accepted", "invitation", inv.ID, map[string]any{"user_id": u.ID, "session_id": sess.ID}).ByUser(u.ID)
 	err = s.store.AcceptInvitation(ctx, Acceptance{Before: inv, After: &accepted, User: u, Active: active, Session: sess, Attempt: attempt, Event: ev})

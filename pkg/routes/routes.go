@@ -96,6 +96,9 @@ type Route struct {
 	// Stats says the route answers a user with stats: what the user holds
 	// (sessions, keys) is read with the authentication, at the same time.
 	Stats bool
+	// Holds says the route acts on what the user holds (it ends their
+	// sessions): that is read with the authentication, as for Stats.
+	Holds bool
 	// Budget is the DynamoDB round trips one request may make.
 	Budget Budget
 	// Summary is a one-line description, used by the OpenAPI check and the CDK
@@ -200,10 +203,34 @@ var All = []Route{
 	{Name: "accept-invitation-page", Method: "GET", Path: "/pages/accept-invitation", Access: Public, Kind: Page,
 		Budget: Budget{0, "a page: its script calls the API"}, Summary: "The page that accepts or declines an invitation"},
 
+	{Name: "forgot-password", Method: "POST", Path: "/auth/password/forgot", Access: Public, SendsEmail: true,
+		Dynamo:  []Action{BatchGetItem, GetItem, PutItem, UpdateItem},
+		Budget:  Budget{3, "the email's uniqueness item, the settings and the IP's count; the user (or, for an unknown email, a key that is no one's: the same work); one write"},
+		Summary: "Email a password-reset link to an active account; the same answer for any email"},
+	{Name: "lookup-password-reset", Method: "GET", Path: "/auth/password/reset", Access: Public,
+		Dynamo:  []Action{BatchGetItem},
+		Budget:  Budget{1, "the user, the reset, the settings and the IP's failures (a bad token counts one more write)"},
+		Summary: "What the reset page shows of the reset a token names"},
+	{Name: "reset-password", Method: "POST", Path: "/auth/password/reset", Access: Public, Hashes: true, SendsEmail: true,
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{3, "the user's partition, and the settings with the IP's failures, at once; one transaction (one more per 100 sessions past the first 90)"},
+		Summary: "Set a new password with a reset token; ends every session"},
+	{Name: "reset-password-page", Method: "GET", Path: "/pages/reset-password", Access: Public, Kind: Page,
+		Budget: Budget{0, "a page: its script calls the API"}, Summary: "The page that sets a new password with a reset link"},
+
 	{Name: "get-me", Method: "GET", Path: "/me", Access: SignedIn, Dynamo: reads, Stats: true,
 		Budget: Budget{1, "a query of the user's sessions and keys, at the same time as the authentication (one round trip of latency)"}, Summary: "The caller's own user, with stats"},
-	{Name: "update-me", Method: "PATCH", Path: "/me", Access: SignedIn, Dynamo: readWrite,
-		Budget: Budget{1, "one transaction on the user read with the authentication (a retry after a concurrent change reads it again)"}, Summary: "Edit the caller's own names"},
+	{Name: "update-me", Method: "PATCH", Path: "/me", Access: SignedIn, Dynamo: with(reads, GetItem, PutItem, UpdateItem),
+		Budget:  Budget{2, "one transaction on the user read with the authentication (a retry after a concurrent change reads it again); when the display name changes, a query of the sessions that carry it"},
+		Summary: "Edit the caller's own names"},
+	{Name: "change-password", Method: "POST", Path: "/me/password", Access: SignedIn, Hashes: true, SendsEmail: true, Holds: true,
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{2, "the user's sessions, read with the authentication; one transaction (one more per 100 other sessions past the first 90)"},
+		Summary: "Change the caller's own password; ends their other sessions"},
+	{Name: "list-my-sessions", Method: "GET", Path: "/me/sessions", Access: SignedIn, Dynamo: reads,
+		Budget: Budget{1, "one query of the caller's partition"}, Summary: "The caller's own sessions"},
+	{Name: "delete-my-session", Method: "DELETE", Path: "/me/sessions/{id}", Access: SignedIn, Dynamo: []Action{BatchGetItem, DeleteItem, PutItem},
+		Budget: Budget{1, "one transaction: the session's key follows from the caller and its id"}, Summary: "End one of the caller's own sessions"},
 
 	{Name: "list-users", Method: "GET", Path: "/users", Access: Manager, Dynamo: reads,
 		Budget: Budget{1, "one query of one index, at any table size"}, Summary: "List users, newest first, with filters"},
@@ -211,8 +238,38 @@ var All = []Route{
 		Budget: Budget{2, "one transaction (and the Idempotency-Key record)"}, Summary: "Create a user who can sign in at once"},
 	{Name: "get-user", Method: "GET", Path: "/users/{id}", Access: Manager, Dynamo: reads, Stats: true,
 		Budget: Budget{1, "the user is read with the authentication, its sessions and keys by a query at the same time (one round trip of latency)"}, Summary: "One user, with stats"},
-	{Name: "update-user", Method: "PATCH", Path: "/users/{id}", Access: Manager, Dynamo: with(readWrite, DeleteItem), SendsEmail: true,
-		Budget: Budget{1, "one transaction on the user read with the authentication"}, Summary: "Edit a user; role and team are admin only"},
+	{Name: "update-user", Method: "PATCH", Path: "/users/{id}", Access: Manager, Dynamo: with(readWrite, Query, DeleteItem), SendsEmail: true,
+		Budget:  Budget{2, "one transaction on the user read with the authentication; when the display name or team changes, a query of the sessions that carry them"},
+		Summary: "Edit a user; role and team are admin only"},
+	{Name: "delete-user", Method: "DELETE", Path: "/users/{id}", Access: Manager, Holds: true,
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{2, "the user's sessions, read with the authentication; one transaction (one more per 100 sessions past the first 90)"},
+		Summary: "Delete a user: in deletion, restorable until purge_after"},
+	{Name: "restore-user", Method: "POST", Path: "/users/{id}/restore", Access: Manager, Dynamo: []Action{BatchGetItem, PutItem, UpdateItem},
+		Budget: Budget{1, "one transaction on the user read with the authentication"}, Summary: "Bring a user in deletion back to the status it had"},
+	{Name: "deactivate-user", Method: "POST", Path: "/users/{id}/deactivate", Access: Manager, Holds: true,
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{2, "the user's sessions, read with the authentication; one transaction (one more per 100 sessions past the first 90)"},
+		Summary: "Deactivate a user: every session and key ends at once"},
+	{Name: "activate-user", Method: "POST", Path: "/users/{id}/activate", Access: Manager, Dynamo: []Action{BatchGetItem, PutItem, UpdateItem},
+		Budget: Budget{1, "one transaction on the user read with the authentication"}, Summary: "Activate a deactivated user"},
+	{Name: "anonymize-user", Method: "POST", Path: "/users/{id}/anonymize", Access: Manager, Holds: true,
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{9, "the user's sessions with the authentication; one transaction; then what else holds their data: five queries (sign-in attempts by user and by login, invitations, audit events they acted in, kept answers), one transaction per 100 items found, one to close"},
+		Summary: "Anonymize a deactivated user, for good"},
+	{Name: "set-password", Method: "PUT", Path: "/users/{id}/password", Access: Manager, Hashes: true, SendsEmail: true, Holds: true,
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{2, "the user's sessions, read with the authentication; one transaction (one more per 100 sessions past the first 90)"},
+		Summary: "Set a user's password; ends their sessions unless told not to"},
+	{Name: "create-password-reset", Method: "POST", Path: "/users/{id}/password-reset", Access: Manager, Secret: true, SendsEmail: true,
+		Dynamo: []Action{BatchGetItem, PutItem}, Budget: Budget{1, "one transaction on the user read with the authentication"},
+		Summary: "A password-reset link for a user, to copy or to email"},
+	{Name: "list-user-sessions", Method: "GET", Path: "/users/{id}/sessions", Access: Manager, Dynamo: reads,
+		Budget: Budget{1, "one query of the user's partition"}, Summary: "A user's sessions"},
+	{Name: "end-user-sessions", Method: "DELETE", Path: "/users/{id}/sessions", Access: Manager, Holds: true,
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+		Budget:  Budget{2, "the user's sessions, read with the authentication; one transaction (one more per 100 sessions past the first 90)"},
+		Summary: "End every session of a user"},
 
 	{Name: "list-invitations", Method: "GET", Path: "/invitations", Access: Manager, Dynamo: reads,
 		Budget: Budget{1, "one query of one index, at any table size"}, Summary: "List invitations, newest first, by status"},
@@ -228,6 +285,13 @@ var All = []Route{
 		Dynamo:  []Action{BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem},
 		Budget:  Budget{2, "the invitation; one transaction"},
 		Summary: "Cancel a pending invitation"},
+
+	{Name: "list-sessions", Method: "GET", Path: "/sessions", Access: Manager, Dynamo: reads,
+		Budget: Budget{1, "one query: of an index, or of the user's partition with user_id"}, Summary: "List sessions, newest first"},
+	{Name: "delete-session", Method: "DELETE", Path: "/sessions/{id}", Access: Manager, Dynamo: []Action{BatchGetItem, Query, GetItem, DeleteItem, PutItem},
+		Budget: Budget{3, "the session by its id (an index); its user; one transaction"}, Summary: "End a session"},
+	{Name: "list-login-attempts", Method: "GET", Path: "/login-attempts", Access: Admin, Dynamo: reads,
+		Budget: Budget{1, "one query of one index, at any table size"}, Summary: "List sign-in attempts, newest first"},
 
 	{Name: "get-settings", Method: "GET", Path: "/settings", Access: Admin, Dynamo: []Action{BatchGetItem},
 		Budget: Budget{0, "answered from the settings authentication read"}, Summary: "The settings"},
@@ -251,6 +315,8 @@ type Job struct {
 var Jobs = []Job{
 	{Name: "expire-invitations", Schedule: "rate(1 hour)", Dynamo: []Action{Query, PutItem, UpdateItem, DeleteItem},
 		Summary: "Expire the pending invitations past their expiry, freeing their emails and seats"},
+	{Name: "purge-deleted-users", Schedule: "rate(1 day)", Dynamo: []Action{Query, GetItem, PutItem, UpdateItem, DeleteItem},
+		Summary: "Remove the users past their purge date with everything that is theirs; finish anonymizations"},
 }
 
 // ByName returns the route with that name.

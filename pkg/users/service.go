@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -25,18 +26,53 @@ type Store interface {
 	// GetLive reads what the user holds (sessions, keys), strongly
 	// consistent.
 	GetLive(ctx context.Context, id string) (Live, error)
-	// UpdateUser replaces before with after if before's version is still
+	// UpdateUser writes the change c if c.Before's version is still
 	// current: it moves the uniqueness items, applies the counters' delta
-	// (checking seats and the last admin), moves team member counts, and
-	// writes ev, all in one transaction. Errors: ErrChanged, ErrEmailTaken,
+	// (checking seats and the last admin), moves team member counts, ends
+	// and rewrites the sessions c names, and writes the event, in one
+	// transaction; sessions past what one transaction holds are deleted by
+	// more transactions after it. Errors: ErrChanged, ErrEmailTaken,
 	// ErrUsernameTaken, ErrLastAdmin, ErrNoSeats, ErrTeamNotFound.
-	UpdateUser(ctx context.Context, before, after *User, ev audit.Event) error
+	UpdateUser(ctx context.Context, c Change) error
+	// SessionsOf returns the ids of the user's sessions.
+	SessionsOf(ctx context.Context, id string) ([]string, error)
+	// Forget removes what identifies the user from everywhere but their
+	// own item: their sessions, keys and reset link; the IPs, user agents
+	// and logins of sign-in attempts by them or under the traces (see
+	// Traces) of their email and username, and those throttles; the IPs of
+	// the audit events they acted in; closed invitations to their email
+	// (and their name on those they sent); answers kept for retries that
+	// showed them. It ends by clearing Forget on the user. Every step may
+	// run again.
+	Forget(ctx context.Context, id string, traces []string) error
+	// DueForPurge returns up to limit users in deletion whose purge date
+	// is at or before now, and anonymized users still to Forget.
+	DueForPurge(ctx context.Context, now time.Time, limit int) ([]*User, error)
+	// Purge forgets the user and then removes them (their item, uniqueness
+	// items, counters, team count) with ev, if they are still in deletion
+	// past their purge date at now. Errors: ErrInvalidState.
+	Purge(ctx context.Context, u *User, now time.Time, ev audit.Event) error
 	// ListUsers returns a page of users, newest first. Errors: paging.ErrBadCursor.
 	ListUsers(ctx context.Context, q ListQuery) (Page, error)
 	// GetSettings returns the settings and their version.
 	GetSettings(ctx context.Context) (settings.Settings, int, error)
 	// GetCounts returns the settings and the counters, in one read.
 	GetCounts(ctx context.Context) (settings.Settings, Counts, error)
+}
+
+// Change is a change of a user to write.
+type Change struct {
+	Before, After *User
+	// EndSessions are the sessions the change ends (their ids): deleted
+	// with it. The session generation ends them already; deleting them
+	// keeps the lists true.
+	EndSessions []string
+	// Carry are the sessions that carry the user's display name and team:
+	// rewritten to After's.
+	Carry []string
+	// ClearLockout clears the sign-in failure count (a new password).
+	ClearLockout bool
+	Event        audit.Event
 }
 
 // Service holds the rules of the users concept.

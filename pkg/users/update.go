@@ -137,7 +137,14 @@ func (s *Service) update(ctx context.Context, id string, ifMatch []string, fn fu
 		if len(changed) == 1 && changed[0] == "role" {
 			action = "user.role_changed"
 		}
-		if err := s.store.UpdateUser(ctx, u, next, audit.New(ctx, action, "user", id, details)); err != nil {
+		c := Change{Before: u, After: next, Event: audit.New(ctx, action, "user", id, details)}
+		if next.DisplayName != u.DisplayName || next.Team() != u.Team() {
+			// The user's sessions carry both, for the session lists.
+			if c.Carry, err = s.store.SessionsOf(ctx, id); err != nil {
+				return err
+			}
+		}
+		if err := s.store.UpdateUser(ctx, c); err != nil {
 			return err
 		}
 		before, out = u, next

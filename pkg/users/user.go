@@ -1,6 +1,7 @@
 package users
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -75,6 +76,12 @@ type User struct {
 	// latest. Together they decide the throttle (see auth).
 	FailedLogins int       `json:"-"`
 	LastFailedAt time.Time `json:"-"`
+	// StatusBefore is, while in deletion, the status a restore brings back.
+	StatusBefore Status `json:"-"`
+	// Forget, on an anonymized user, are the traces (see Traces) of what
+	// identified them, kept until their data has been removed from
+	// everywhere else it was stored (see Store.Forget).
+	Forget []string `json:"-"`
 }
 
 // Stats are counts about a user, exact at read time.
@@ -85,6 +92,7 @@ type Stats struct {
 
 // SessionRef is what deciding whether a session is usable takes.
 type SessionRef struct {
+	ID           string
 	ExpiresAt    time.Time
 	LastActiveAt time.Time
 	// Gen is the user's session generation when the session began.
@@ -145,6 +153,7 @@ func (u *User) Clone() *User {
 	c.LastSeenAt = clonePtr(u.LastSeenAt)
 	c.PurgeAfter = clonePtr(u.PurgeAfter)
 	c.InvitationID = clonePtr(u.InvitationID)
+	c.Forget = slices.Clone(u.Forget)
 	c.Stats = nil
 	return &c
 }

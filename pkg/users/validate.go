@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/ids"
 )
 
 // Limits of the user's fields.
@@ -164,4 +165,24 @@ func add(bad *apperr.Fields, field, msg string) {
 	if msg != "" {
 		bad.Add(field, msg)
 	}
+}
+
+// LoginKey names a login as typed, normalized, without spelling it: the
+// key of the throttle of a login that names no user, and of the sign-in
+// attempts made with it. kind is "email" or "username".
+func LoginKey(kind, norm string) string { return ids.FromHash("lgn", kind+":"+norm) }
+
+// EmailTrace names an email without spelling it: the key invitations to it
+// are listed by.
+func EmailTrace(email string) string { return ids.FromHash("eml", NormalizeEmail(email)) }
+
+// Traces are the keys records about a user's identity are found by
+// outside their own item (sign-in attempts and throttles by login,
+// invitations by email), so that anonymizing and purging can remove them.
+func Traces(email, username string) []string {
+	out := []string{LoginKey("email", NormalizeEmail(email)), EmailTrace(email)}
+	if username != "" {
+		out = append(out, LoginKey("username", NormalizeUsername(username)))
+	}
+	return out
 }

@@ -1,0 +1,9 @@
+// Command activate-user is the Lambda function of the activate-user route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("activate-user")) }

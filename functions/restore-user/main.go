@@ -1,0 +1,9 @@
+// Command restore-user is the Lambda function of the restore-user route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("restore-user")) }
