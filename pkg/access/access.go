@@ -55,7 +55,21 @@ type Actor struct {
 	TeamID string
 	// SessionID is the session used, if any.
 	SessionID string
+	// KeyID is the API key used, if any: a personal key (Type is user,
+	// acting as its owner) or a system key (Type is api_key, ID the key).
+	KeyID string
+	// KeyExpiresAt is when that key expires; nil for never. A key mints no
+	// key that outlives it.
+	KeyExpiresAt *time.Time
 }
+
+// HasAccount reports whether the actor acts as a user of its own: a
+// session, or a personal key. A system key (and a job) has no account, so
+// no /me.
+func (a Actor) HasAccount() bool { return a.UserID != "" }
+
+// ByKey reports whether the actor authenticated with an API key.
+func (a Actor) ByKey() bool { return a.KeyID != "" }
 
 // Request is what the api layer knows of a request that the domain records:
 // where it came from and its id. It is set on every request, signed in or
@@ -107,21 +121,22 @@ func RequestFrom(ctx context.Context) Request {
 // reads.
 func Millis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
-// Sees reports whether the actor may see a user (or what belongs to one: an
-// invitation, a session) of the given team: admins see everyone, managers
-// the users of their own team, and a manager without a team no one.
-func (a Actor) Sees(team string) bool {
+// Sees reports whether the actor may see a user of the given team and role
+// (or what belongs to one: an invitation, a session): admins see everyone,
+// managers the non-admin users of their own team, and a manager without a
+// team no one. What an actor does not see does not exist for it: routes
+// answer not_found, so ids of other teams do not leak.
+func (a Actor) Sees(team string, role Role) bool {
 	switch a.Role {
 	case Admin:
 		return true
 	case Manager:
-		return a.TeamID != "" && team == a.TeamID
+		return a.TeamID != "" && team == a.TeamID && role != Admin
 	}
 	return false
 }
 
 // Manages reports whether the actor may act on a user of the given team and
-// role: admins on anyone, managers on the non-admin users of their team.
-func (a Actor) Manages(team string, role Role) bool {
-	return a.Sees(team) && (a.Role == Admin || role != Admin)
-}
+// role: admins on anyone, managers on the non-admin users of their team
+// (those they see).
+func (a Actor) Manages(team string, role Role) bool { return a.Sees(team, role) }

@@ -58,6 +58,17 @@ func UpdateMe(svc meUpdater) http.Handler {
 	})
 }
 
+type usageMarker interface {
+	MarkUsed(ctx context.Context) error
+}
+
+// MarkUsed is POST /me/usage.
+func MarkUsed(svc usageMarker) http.Handler {
+	return noBody(http.StatusNoContent, func(r *http.Request) (none, error) {
+		return none{}, svc.MarkUsed(r.Context())
+	})
+}
+
 type userLister interface {
 	List(ctx context.Context, q users.ListQuery) (users.Page, error)
 }

@@ -101,6 +101,10 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 			)
 		}()
 
+		if credentialInQuery(r) {
+			writeError(rec, r.WithContext(ctx), ErrCredentialInQuery)
+			return
+		}
 		if route.Access != routes.Public {
 			a, st, read, err := authenticate(ctx, authn, r, alongOf(route, r))
 			if err != nil {
@@ -110,6 +114,10 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 			actorID = a.ID
 			if !allowed(route.Access, a.Role) {
 				writeError(rec, r.WithContext(ctx), apperr.ErrForbidden)
+				return
+			}
+			if ownAccountRoute(route) && !a.HasAccount() {
+				writeError(rec, r.WithContext(ctx), auth.ErrNoAccount)
 				return
 			}
 			ctx = access.WithActor(ctx, a)
@@ -132,6 +140,36 @@ func authenticate(ctx context.Context, authn Authenticator, r *http.Request, alo
 		return access.Actor{}, settings.Snapshot{}, users.Read{}, apperr.ErrUnauthorized
 	}
 	return authn.Authenticate(ctx, strings.TrimSpace(token), along)
+}
+
+// ErrCredentialInQuery refuses a request with a session token or an API key
+// in its query string, whatever else it carries: URLs end up in logs,
+// browser histories and Referer headers, so a secret there counts as
+// leaked, and accepting it would teach clients to send it.
+var ErrCredentialInQuery = apperr.New(apperr.KindUnauthorized, "unauthorized",
+	"Credentials go in the Authorization header, never in the URL; treat this one as leaked.")
+
+// credentialInQuery reports whether a query parameter holds a session token
+// or an API key.
+func credentialInQuery(r *http.Request) bool {
+	q := r.URL.RawQuery
+	if !strings.Contains(q, auth.SessionPrefix) && !strings.Contains(q, auth.KeyPrefix) {
+		return false
+	}
+	for _, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if strings.HasPrefix(v, auth.SessionPrefix) || strings.HasPrefix(v, auth.KeyPrefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ownAccountRoute reports whether a route is about the caller's own account
+// (/me...), which a system key has not.
+func ownAccountRoute(route routes.Route) bool {
+	return route.Path == "/me" || strings.HasPrefix(route.Path, "/me/")
 }
 
 // alongOf is what the authentication reads along for the route: the user its

@@ -22,6 +22,7 @@ import (
 	"github.com/usermgmt/ums/pkg/pages"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/settings"
+	"github.com/usermgmt/ums/pkg/teams"
 	"github.com/usermgmt/ums/pkg/users"
 )
 
@@ -33,6 +34,7 @@ type App struct {
 	Users    *users.Service
 	Auth     *auth.Service
 	Settings *settings.Service
+	Teams    *teams.Service
 	// Invitations sends its email through Mail.
 	Invitations *invitations.Service
 	// Mail sends the notices; nil in a function that sends none.
@@ -97,6 +99,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (*App, error) {
 		Users:       people,
 		Auth:        authn,
 		Settings:    settings.NewService(store),
+		Teams:       teams.NewService(store),
 		Invitations: invitations.NewService(store, authn, mail, logger, invitationLink),
 		Mail:        mail,
 	}, nil
@@ -117,6 +120,11 @@ var handlers = map[string]func(a *App) http.Handler{
 	"update-settings": func(a *App) http.Handler { return api.UpdateSettings(a.Settings) },
 	"get-summary":     func(a *App) http.Handler { return api.GetSummary(a.Users) },
 	"register":        func(a *App) http.Handler { return api.Register(a.Auth) },
+
+	"list-teams":  func(a *App) http.Handler { return api.ListTeams(a.Teams) },
+	"create-team": func(a *App) http.Handler { return api.CreateTeam(a.Teams) },
+	"update-team": func(a *App) http.Handler { return api.UpdateTeam(a.Teams) },
+	"delete-team": func(a *App) http.Handler { return api.DeleteTeam(a.Teams) },
 
 	"list-invitations":       func(a *App) http.Handler { return api.ListInvitations(a.Invitations) },
 	"create-invitation":      func(a *App) http.Handler { return api.CreateInvitation(a.Invitations) },
@@ -146,6 +154,14 @@ var handlers = map[string]func(a *App) http.Handler{
 	"anonymize-user":        func(a *App) http.Handler { return api.AnonymizeUser(a.Users) },
 	"end-user-sessions":     func(a *App) http.Handler { return api.EndUserSessions(a.Users) },
 	"set-password":          func(a *App) http.Handler { return api.SetPassword(a.Users) },
+
+	"mark-used":         func(a *App) http.Handler { return api.MarkUsed(a.Users) },
+	"list-my-api-keys":  func(a *App) http.Handler { return api.ListMyAPIKeys(a.Auth) },
+	"create-my-api-key": func(a *App) http.Handler { return api.CreateMyAPIKey(a.Auth) },
+	"delete-my-api-key": func(a *App) http.Handler { return api.DeleteMyAPIKey(a.Auth) },
+	"list-api-keys":     func(a *App) http.Handler { return api.ListAPIKeys(a.Auth) },
+	"create-api-key":    func(a *App) http.Handler { return api.CreateAPIKey(a.Auth) },
+	"delete-api-key":    func(a *App) http.Handler { return api.DeleteAPIKey(a.Auth) },
 }
 
 // Handler returns the complete handler of the named route: its own handler

@@ -122,8 +122,8 @@ type PasswordStore interface {
 	LookupReset(ctx context.Context, userID, ip string, window time.Time) (ResetLookup, error)
 	// ChangePassword writes c. Errors: users.ErrChanged, ErrResetUsed.
 	ChangePassword(ctx context.Context, c PasswordChange) error
-	// SessionsOf returns the ids of the user's sessions.
-	SessionsOf(ctx context.Context, id string) ([]string, error)
+	// HeldBy returns the ids of the user's sessions and personal keys.
+	HeldBy(ctx context.Context, id string) ([]string, error)
 }
 
 // ForgotLimit is what a forgotten-password request may not exceed.
@@ -212,10 +212,8 @@ func (s *Service) target(ctx context.Context, a access.Actor, id string) (*users
 		}
 	}
 	switch {
-	case !a.Sees(u.Team()):
+	case !a.Sees(u.Team(), u.Role):
 		return nil, users.ErrNotFound
-	case !a.Manages(u.Team(), u.Role):
-		return nil, apperr.Forbidden("forbidden", "Only admins act on admins.")
 	}
 	return u, nil
 }
@@ -397,7 +395,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput) error {
 		next.PasswordHash = hash
 		next.SessionGen, next.Version, next.UpdatedAt = u.SessionGen+1, u.Version+1, now
 		next.FailedLogins, next.LastFailedAt = 0, time.Time{}
-		sessions, err := s.store.SessionsOf(ctx, u.ID)
+		sessions, err := s.store.HeldBy(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("reset: %w", err)
 		}
@@ -453,12 +451,17 @@ var ErrWrongPassword = apperr.Validation(apperr.FieldError{Field: "current_passw
 // ChangePassword changes the caller's own password, given the current
 // one: a wrong one counts as a failed sign-in (toward the lockout and the
 // source IP's limit), and a locked account is throttled. It ends the
-// caller's other sessions and keeps this one, and tells them by mail.
-// Errors: validation_failed, throttled.
+// caller's other sessions (and personal keys) and keeps this one, and
+// tells them by mail. A caller signed in with an API key may not.
+// Errors: validation_failed, throttled, forbidden.
 func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
 	a, ok := access.ActorFrom(ctx)
-	if !ok || a.SessionID == "" {
+	switch {
+	case !ok:
 		return apperr.ErrUnauthorized
+	case a.ByKey():
+		// A leaked key must not be a way to take the account over.
+		return ErrKeyForbidden
 	}
 	if err := in.Check(ctx).Err(); err != nil {
 		return err
@@ -499,6 +502,9 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
 		} else {
 			others = append(others, ref.ID)
 		}
+	}
+	for _, k := range r.Live[u.ID].Keys {
+		others = append(others, k.ID)
 	}
 	next := u.Clone()
 	next.PasswordHash = passwords.Hash(in.NewPassword, s.Params)

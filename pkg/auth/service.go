@@ -33,9 +33,11 @@ type Session struct {
 	Current         bool      `json:"current"`
 	// Gen is the user's session generation when the session began.
 	Gen int `json:"-"`
-	// TeamID is the user's team, kept on the session for the lists of a
-	// team's sessions (rewritten when the user's team changes).
-	TeamID string `json:"-"`
+	// TeamID and Role are the user's, kept on the session for the lists of
+	// a team's sessions, which its managers see but for admins' (rewritten
+	// when the user's team or role changes).
+	TeamID string      `json:"-"`
+	Role   access.Role `json:"-"`
 }
 
 // Ref is what deciding whether the session is usable takes.
@@ -160,6 +162,7 @@ type Store interface {
 
 	PasswordStore
 	SessionStore
+	KeyStore
 }
 
 // Errors the store reports about a sign-in.
@@ -379,7 +382,7 @@ func (s *Service) Mint(ctx context.Context, u *users.User, st settings.Settings)
 		IP: req.IP, UserAgent: Truncate(req.UserAgent, 512), Device: Device(req.UserAgent),
 		CreatedAt: req.Now, LastActiveAt: req.Now,
 		ExpiresAt: req.Now.Add(time.Duration(st.SessionTTLHours) * time.Hour),
-		Current:   true, Gen: u.SessionGen, TeamID: u.Team(),
+		Current:   true, Gen: u.SessionGen, TeamID: u.Team(), Role: u.Role,
 	}
 }
 
@@ -420,14 +423,17 @@ func ThrottledUntil(window, now time.Time) error {
 	return apperr.Throttled("Too many failed attempts from this address; try again later.", window.Add(IPWindow).Sub(now).Round(time.Second)+time.Second)
 }
 
-// Authenticate turns a bearer token into the request's actor and the
-// settings, reading along what along asks for in the same round trip; the
-// Read returned holds the caller's own user too. It refuses (unauthorized)
-// a token that is malformed, unknown, ended, expired, idle too long, or
-// whose user is not active.
+// Authenticate turns a bearer token (a session token or an API key) into
+// the request's actor and the settings, reading along what along asks for
+// in the same round trip; the Read returned holds the caller's own user
+// too. It refuses (unauthorized) a token that is malformed, unknown, ended,
+// expired, idle too long, or whose user is not active.
 func (s *Service) Authenticate(ctx context.Context, token string, along Along) (access.Actor, settings.Snapshot, users.Read, error) {
 	fail := func(err error) (access.Actor, settings.Snapshot, users.Read, error) {
 		return access.Actor{}, settings.Snapshot{}, users.Read{}, err
+	}
+	if strings.HasPrefix(token, KeyPrefix) {
+		return s.authenticateKey(ctx, token, along)
 	}
 	userID, sid, ok := parseSessionToken(token)
 	if !ok {
@@ -464,8 +470,11 @@ func (s *Service) Authenticate(ctx context.Context, token string, along Along) (
 // Logout ends the caller's session. Errors: unauthorized.
 func (s *Service) Logout(ctx context.Context) error {
 	a, ok := access.ActorFrom(ctx)
-	if !ok || a.SessionID == "" {
+	switch {
+	case !ok:
 		return apperr.ErrUnauthorized
+	case a.ByKey():
+		return apperr.Forbidden("forbidden", "Signing out ends a session; an API key is deleted instead.")
 	}
 	ev := audit.New(ctx, "session.ended", "session", a.SessionID, map[string]any{"user_id": a.UserID, "reason": "logout"})
 	err := s.store.DeleteSession(ctx, a.UserID, a.SessionID, ev)

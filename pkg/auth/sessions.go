@@ -131,7 +131,7 @@ func (s *Service) UserSessions(ctx context.Context, id string) (paging.Page[*Ses
 		return paging.Page[*Session]{}, users.ErrNotFound
 	}
 	return s.sessionsOf(ctx, a, id, func(u *users.User) error {
-		if !a.Sees(u.Team()) {
+		if !a.Sees(u.Team(), u.Role) {
 			return users.ErrNotFound
 		}
 		return nil
@@ -158,7 +158,7 @@ func (s *Service) ListSessions(ctx context.Context, q SessionQuery) (paging.Page
 			return paging.Page[*Session]{}, paging.ErrBadCursor
 		}
 		p, err := s.sessionsOf(ctx, a, q.UserID, func(u *users.User) error {
-			if !a.Sees(u.Team()) {
+			if !a.Sees(u.Team(), u.Role) {
 				return ErrOtherTeam
 			}
 			return nil
@@ -214,10 +214,8 @@ func (s *Service) EndSession(ctx context.Context, id string) error {
 		return fmt.Errorf("end session %s: %w", id, err)
 	}
 	switch {
-	case !a.Sees(u.Team()):
+	case !a.Sees(u.Team(), u.Role):
 		return ErrNoSession
-	case !a.Manages(u.Team(), u.Role):
-		return apperr.Forbidden("forbidden", "Only admins end an admin's sessions.")
 	}
 	return s.end(ctx, u.ID, id, "revoked")
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -106,49 +107,93 @@ func (e *env) probe(r routes.Route, token string, withBody bool) response {
 	return e.do(r.Method, probePath(r), token, body)
 }
 
-// The authorization matrix: every route called as anonymous, with a revoked
-// session, as a member, a manager and an admin. Who is refused, and how,
-// follows from the route's Access alone; everyone else gets past the gate
-// (whatever the service then says about the probe's empty request).
+// The authorization matrix: every route called by every kind of caller —
+// anonymous, a revoked session, a deactivated user's token, an expired key,
+// a member, a manager and an admin signed in, a personal key of each role
+// and a system key of each role. Who is refused, and how, follows from the
+// route's Access and the rules on keys alone; everyone else gets past the
+// gate (whatever the service then says about the probe's empty request).
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t)
 	team := e.team("Matrix")
-	e.createUser("member@example.com", "member", nil)
-	e.createUser("manager@example.com", "manager", map[string]any{"team_id": team})
-	e.createUser("admin2@example.com", "admin", nil)
+	for _, u := range []struct{ email, role string }{
+		{"member@example.com", "member"}, {"manager@example.com", "manager"}, {"admin2@example.com", "admin"}, {"leaving@example.com", "member"},
+	} {
+		extra := map[string]any(nil)
+		if u.role == "manager" {
+			extra = map[string]any{"team_id": team}
+		}
+		e.createUser(u.email, u.role, extra)
+	}
 	// Open, so that registration's own gate (a setting) is not mistaken
 	// for the access level's.
 	e.must(200, e.do("PATCH", "/settings", e.admin, map[string]any{"allow_registration": true}))
+	login := func(email string) string { return e.login(email, "pw for "+email) }
+	// Keys are made once: no probe ends them (a key cannot sign out).
+	expired := e.systemKey("admin", "", 1)
+	deactivated := login("leaving@example.com")
+	e.must(200, e.do("POST", "/users/"+e.userByEmail("leaving@example.com").ID+"/deactivate", e.admin, nil))
+	keys := map[string]string{
+		"personal-key-member":  e.must(201, e.do("POST", "/me/api-keys", login("member@example.com"), map[string]any{"name": "m"})).str("key"),
+		"personal-key-manager": e.must(201, e.do("POST", "/me/api-keys", login("manager@example.com"), map[string]any{"name": "m"})).str("key"),
+		"personal-key-admin":   e.must(201, e.do("POST", "/me/api-keys", login("admin2@example.com"), map[string]any{"name": "m"})).str("key"),
+		"system-key-member":    e.systemKey("member", "", 0),
+		"system-key-manager":   e.systemKey("manager", team, 0),
+		"system-key-admin":     e.systemKey("admin", "", 0),
+	}
+	e.clock.Advance(25 * time.Hour)
 	sign := map[string]func() string{
 		"anonymous": func() string { return "" },
 		"revoked": func() string {
-			tok := e.login("member@example.com", "pw for member@example.com")
+			tok := login("member@example.com")
 			e.must(204, e.do("POST", "/auth/logout", tok, nil))
 			return tok
 		},
-		"member":  func() string { return e.login("member@example.com", "pw for member@example.com") },
-		"manager": func() string { return e.login("manager@example.com", "pw for manager@example.com") },
-		"admin":   func() string { return e.login("admin2@example.com", "pw for admin2@example.com") },
+		"deactivated": func() string { return deactivated },
+		"expired-key": func() string { return expired },
+		"member":      func() string { return login("member@example.com") },
+		"manager":     func() string { return login("manager@example.com") },
+		"admin":       func() string { return login("admin2@example.com") },
 	}
-	refused := func(access routes.Access, caller string) (int, string) {
+	for name, key := range keys {
+		sign[name] = func() string { return key }
+	}
+	roleOf := func(caller string) string {
+		for _, role := range []string{"member", "manager", "admin"} {
+			if strings.HasSuffix(caller, role) {
+				return role
+			}
+		}
+		return ""
+	}
+	refused := func(r routes.Route, caller string) (int, string) {
+		role := roleOf(caller)
 		switch {
-		case access == routes.Public:
+		case r.Access == routes.Public:
 			return 0, ""
-		case caller == "anonymous" || caller == "revoked":
+		case role == "":
 			return 401, "unauthorized"
-		case access == routes.Manager && caller == "member",
-			access == routes.Admin && (caller == "member" || caller == "manager"):
+		case r.Access == routes.Manager && role == "member",
+			r.Access == routes.Admin && role != "admin":
+			return 403, "forbidden"
+		// A system key has no account: no /me, no session to end.
+		case strings.HasPrefix(caller, "system-key") && (r.Path == "/me" || strings.HasPrefix(r.Path, "/me/")):
+			return 403, "forbidden"
+		// No key signs out or changes its owner's password.
+		case strings.Contains(caller, "key") && (r.Name == "logout" || r.Name == "change-password"):
 			return 403, "forbidden"
 		}
 		return 0, ""
 	}
+	callers := []string{"anonymous", "revoked", "deactivated", "expired-key", "member", "manager", "admin",
+		"personal-key-member", "personal-key-manager", "personal-key-admin", "system-key-member", "system-key-manager", "system-key-admin"}
 	for _, r := range routes.All {
 		body := takesBody(t, r)
-		for _, caller := range []string{"anonymous", "revoked", "member", "manager", "admin"} {
+		for _, caller := range callers {
 			t.Run(r.Name+"/"+caller, func(t *testing.T) {
 				e := e.in(t)
 				got := e.probe(r, sign[caller](), body)
-				if status, code := refused(r.Access, caller); status != 0 {
+				if status, code := refused(r, caller); status != 0 {
 					if got.status != status || got.str("code") != code {
 						t.Fatalf("%s as %s: %d %s, want %d %s", r.Pattern(), caller, got.status, got.str("code"), status, code)
 					}

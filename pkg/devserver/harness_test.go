@@ -16,6 +16,7 @@ import (
 	"path"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -335,14 +336,23 @@ func (r response) str(path ...string) string {
 	return s
 }
 
+// get follows path through the body: object keys, and indexes of arrays
+// ("items", "0", "id").
 func (r response) get(path ...string) any {
 	var v any = r.body
 	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
 			return nil
 		}
-		v = m[p]
 	}
 	return v
 }

@@ -141,9 +141,10 @@ func TestGuards(t *testing.T) {
 	redAdmin := e.createUser("ra@example.com", "admin", map[string]any{"team_id": red})
 	e.must(200, e.do("POST", "/users/"+inRed+"/deactivate", mgr, nil))
 	e.problem(404, "not_found", e.do("POST", "/users/"+inBlue+"/deactivate", mgr, nil))
-	e.problem(403, "forbidden", e.do("POST", "/users/"+redAdmin+"/deactivate", mgr, nil))
-	e.problem(403, "forbidden", e.do("DELETE", "/users/"+redAdmin, mgr, nil))
-	e.problem(403, "forbidden", e.do("PUT", "/users/"+redAdmin+"/password", mgr, map[string]any{"password": "a new and unusual passphrase"}))
+	// An admin, even of their team, does not exist for a manager.
+	e.problem(404, "not_found", e.do("POST", "/users/"+redAdmin+"/deactivate", mgr, nil))
+	e.problem(404, "not_found", e.do("DELETE", "/users/"+redAdmin, mgr, nil))
+	e.problem(404, "not_found", e.do("PUT", "/users/"+redAdmin+"/password", mgr, map[string]any{"password": "a new and unusual passphrase"}))
 	e.problem(404, "not_found", e.do("POST", "/users/usr_aaaaaaaaaaaaaaaaaaaaaaaaaa/activate", e.admin, nil))
 }
 

@@ -154,11 +154,42 @@ func (s *Store) RecordAttempt(ctx context.Context, a auth.Attempt) error {
 // (META) and the users along names in one strongly consistent BatchGetItem,
 // and, at the same time, what the users whose stats along asks for hold.
 func (s *Store) Authenticate(ctx context.Context, userID, sessionID string, along auth.Along) (*users.User, *auth.Session, settings.Snapshot, users.Read, error) {
-	fail := func(err error) (*users.User, *auth.Session, settings.Snapshot, users.Read, error) {
+	u, cred, st, read, err := s.authRead(ctx, userID, sessionKey(userID, sessionID), along)
+	if err != nil {
+		return nil, nil, settings.Snapshot{}, users.Read{}, err
+	}
+	return u, decodeSession(cred).session(), st, read, nil
+}
+
+// AuthenticateKey reads an API key as Authenticate reads a session: with its
+// owner (for a personal key), the settings and what along names, in one
+// round trip.
+func (s *Store) AuthenticateKey(ctx context.Context, owner, keyID string, along auth.Along) (*users.User, *auth.APIKey, settings.Snapshot, users.Read, error) {
+	k := systemKeyKey(keyID)
+	if owner != "" {
+		k = userKeyKey(owner, keyID)
+	}
+	u, cred, st, read, err := s.authRead(ctx, owner, k, along)
+	if err != nil {
+		return nil, nil, settings.Snapshot{}, users.Read{}, err
+	}
+	key, err := decodeKey(cred)
+	if err != nil {
+		return nil, nil, settings.Snapshot{}, users.Read{}, err
+	}
+	return u, key, st, read, nil
+}
+
+// authRead is the one round trip of an authentication: the caller's user
+// (none when userID is "": a system key), the credential's item, META and
+// the users along names, with what along asks the stats of read at the same
+// time. A missing user or credential is apperr.ErrUnauthorized.
+func (s *Store) authRead(ctx context.Context, userID string, cred key, along auth.Along) (*users.User, map[string]types.AttributeValue, settings.Snapshot, users.Read, error) {
+	fail := func(err error) (*users.User, map[string]types.AttributeValue, settings.Snapshot, users.Read, error) {
 		return nil, nil, settings.Snapshot{}, users.Read{}, err
 	}
 	var statsOf []string
-	if along.StatsOfSelf {
+	if along.StatsOfSelf && userID != "" {
 		statsOf = append(statsOf, userID)
 	}
 	if along.StatsOfUsers {
@@ -171,7 +202,10 @@ func (s *Store) Authenticate(ctx context.Context, userID, sessionID string, alon
 		wg.Go(func() { live[i], errs[i] = s.GetLive(ctx, id) })
 	}
 
-	keys := []key{userKey(userID), sessionKey(userID, sessionID), metaKey()}
+	keys := []key{cred, metaKey()}
+	if userID != "" {
+		keys = append(keys, userKey(userID))
+	}
 	for _, id := range along.Users {
 		if id != userID {
 			keys = append(keys, userKey(id))
@@ -185,13 +219,19 @@ func (s *Store) Authenticate(ctx context.Context, userID, sessionID string, alon
 	if err != nil {
 		return fail(err)
 	}
-	ui, si := found[keys[0].id()], found[keys[1].id()]
-	if ui == nil || si == nil {
+	ci := found[cred.id()]
+	if ci == nil {
 		return fail(apperr.ErrUnauthorized)
 	}
-	u, err := decodeUser(ui)
-	if err != nil {
-		return fail(err)
+	var u *users.User
+	if userID != "" {
+		ui := found[userKey(userID).id()]
+		if ui == nil {
+			return fail(apperr.ErrUnauthorized)
+		}
+		if u, err = decodeUser(ui); err != nil {
+			return fail(err)
+		}
 	}
 	st, version, counts, err := decodeMeta(found[metaKey().id()])
 	if err != nil {
@@ -210,7 +250,7 @@ func (s *Store) Authenticate(ctx context.Context, userID, sessionID string, alon
 	for i, id := range statsOf {
 		read.Live[id] = live[i]
 	}
-	return u, decodeSession(si).session(), settings.Snapshot{Settings: st, Version: version}, read, nil
+	return u, ci, settings.Snapshot{Settings: st, Version: version}, read, nil
 }
 
 // liveRead is what counting a user's sessions and keys reads of them.
@@ -240,7 +280,8 @@ func (s *Store) GetLive(ctx context.Context, id string) (users.Live, error) {
 					Gen: intAttr(item, "gen"),
 				})
 			case strings.HasPrefix(sk, skAPIKey):
-				l.Keys = append(l.Keys, parseTime(stringAttr(item, "expires_at")))
+				l.Keys = append(l.Keys, users.KeyRef{ID: strings.TrimPrefix(sk, skAPIKey),
+					ExpiresAt: timePtr(stringAttr(item, "expires_at")), Gen: intAttr(item, "gen")})
 			}
 		}
 	}

@@ -39,7 +39,7 @@ func decodeSession(item map[string]types.AttributeValue) *sessionItem {
 	return &sessionItem{
 		PK: stringAttr(item, "pk"), SK: stringAttr(item, "sk"), ID: stringAttr(item, "id"),
 		UserID: stringAttr(item, "user_id"), UserDisplayName: stringAttr(item, "user_display_name"),
-		TeamID: stringAttr(item, "team_id"), IP: stringAttr(item, "ip"), UserAgent: stringAttr(item, "user_agent"), Device: stringAttr(item, "device"),
+		TeamID: stringAttr(item, "team_id"), UserRole: stringAttr(item, "user_role"), IP: stringAttr(item, "ip"), UserAgent: stringAttr(item, "user_agent"), Device: stringAttr(item, "device"),
 		CreatedAt: stringAttr(item, "created_at"), LastActiveAt: stringAttr(item, "last_active_at"),
 		ExpiresAt: stringAttr(item, "expires_at"), Gen: intAttr(item, "gen"), TTL: int64(intAttr(item, "ttl")),
 	}

@@ -131,20 +131,13 @@ func (s *Store) GetInvitation(ctx context.Context, id string) (*invitations.Invi
 	return decodeInvitation(item)
 }
 
-// GetTeam reads a team.
+// GetTeam reads a team; one being deleted is no team to join.
 func (s *Store) GetTeam(ctx context.Context, id string) (teams.Team, error) {
-	item, err := s.get(ctx, teamKey(id))
-	if err != nil {
-		return teams.Team{}, err
-	}
-	if item == nil {
+	t, err := s.ReadTeam(ctx, id)
+	if errors.Is(err, teams.ErrNotFound) || err == nil && t.Deleting {
 		return teams.Team{}, users.ErrTeamNotFound
 	}
-	var it teamItem
-	if err := unmarshal(item, &it); err != nil {
-		return teams.Team{}, err
-	}
-	return teams.Team{ID: it.ID, Name: it.Name, MemberCount: it.MemberCount, CreatedAt: parseTime(it.CreatedAt)}, nil
+	return t, err
 }
 
 // UpdateInvitation replaces the invitation if its version is still before's,
@@ -315,6 +308,9 @@ func (s *Store) ListInvitations(ctx context.Context, q invitations.ListQuery) (i
 		}
 	case q.Status != "":
 		p.index, p.partition = "gsi2", gsiInvitesBy("STATUS", string(q.Status))
+	}
+	if q.Hide != "" {
+		p.not = map[string]string{"role": string(q.Hide)}
 	}
 	items, next, err := s.query(ctx, p)
 	if err != nil {

@@ -143,6 +143,7 @@ type sessionItem struct {
 	UserID          string `dynamodbav:"user_id"`
 	UserDisplayName string `dynamodbav:"user_display_name"`
 	TeamID          string `dynamodbav:"team_id,omitempty"`
+	UserRole        string `dynamodbav:"user_role,omitempty"`
 	IP              string `dynamodbav:"ip"`
 	UserAgent       string `dynamodbav:"user_agent"`
 	Device          string `dynamodbav:"device"`
@@ -153,6 +154,10 @@ type sessionItem struct {
 	TTL             int64  `dynamodbav:"ttl"`
 }
 
+// inTeamSessions says whether a session is listed among its team's: those
+// of the team's non-admin users, which the team's managers see.
+func inTeamSessions(team string, role access.Role) bool { return team != "" && role != access.Admin }
+
 func toSessionItem(s *auth.Session) sessionItem {
 	k := sessionKey(s.UserID, s.ID)
 	it := sessionItem{
@@ -160,13 +165,13 @@ func toSessionItem(s *auth.Session) sessionItem {
 			GSI1PK: gsiSessions, GSI1SK: sortKey(s.CreatedAt, s.ID),
 			GSI2PK: gsiSessionByID(s.ID), GSI2SK: k.sk,
 		},
-		PK: k.pk, SK: k.sk, TeamID: s.TeamID,
+		PK: k.pk, SK: k.sk, TeamID: s.TeamID, UserRole: string(s.Role),
 		ID: s.ID, UserID: s.UserID, UserDisplayName: s.UserDisplayName,
 		IP: s.IP, UserAgent: s.UserAgent, Device: s.Device,
 		CreatedAt: fmtTime(s.CreatedAt), LastActiveAt: fmtTime(s.LastActiveAt), ExpiresAt: fmtTime(s.ExpiresAt),
 		Gen: s.Gen, TTL: s.ExpiresAt.Unix(),
 	}
-	if s.TeamID != "" {
+	if inTeamSessions(s.TeamID, s.Role) {
 		it.GSI3PK, it.GSI3SK = gsiSessionsOfTeam(s.TeamID), it.GSI1SK
 	}
 	return it
@@ -174,7 +179,7 @@ func toSessionItem(s *auth.Session) sessionItem {
 
 func (it sessionItem) session() *auth.Session {
 	return &auth.Session{
-		ID: it.ID, UserID: it.UserID, UserDisplayName: it.UserDisplayName, TeamID: it.TeamID,
+		ID: it.ID, UserID: it.UserID, UserDisplayName: it.UserDisplayName, TeamID: it.TeamID, Role: access.Role(it.UserRole),
 		IP: it.IP, UserAgent: it.UserAgent, Device: it.Device,
 		CreatedAt: parseTime(it.CreatedAt), LastActiveAt: parseTime(it.LastActiveAt), ExpiresAt: parseTime(it.ExpiresAt),
 		Gen: it.Gen,

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -25,11 +26,15 @@ import (
 //	THROTTLE#<login key> THROTTLE             failures of a login naming no user
 //	RATE#<scope>#<ip>#<window start> RATE      failures from one IP in a window
 //	IDEMPOTENCY#<hash>   IDEMPOTENCY          a POST's Idempotency-Key and response
+//	USER#<id>            APIKEY#<key id>      a personal API key
+//	APIKEY#<key id>      APIKEY               a system API key (gsi1 APIKEYS)
 //
 // Index partitions (gsi1..gsi5, sort keys "<time>#<id>", newest first with
 // ScanIndexForward false):
 //
 //	gsi1 USERS | SESSIONS | AUDIT | ATTEMPTS      every item of a collection
+//	gsi1 TEAMS (sort key "<normalized name>\x1f<id>", by name A to Z; a
+//	     team being deleted leaves it)
 //	gsi2 USERS#STATUS#<s> | SESSION#<id> | AUDIT#ACTOR#<id> | ATTEMPTS#USER#<id>
 //	gsi3 USERS#ROLE#<r> | AUDIT#TARGET#<id> | SESSIONS#TEAM#<id> | ATTEMPTS#LOGIN#<login key>
 //	gsi4 USERS#TEAM#<id> | AUDIT#ACTION#<action> | INVITES#EMAIL#<email trace>
@@ -71,6 +76,17 @@ func inviteKey(id string) key           { return key{"INVITE#" + id, "INVITE"} }
 func idempotencyKey(k string) key       { return key{schema.IdempotencyPartition + k, "IDEMPOTENCY"} }
 func throttleKey(loginKey string) key   { return key{"THROTTLE#" + loginKey, "THROTTLE"} }
 func resetKey(userID string) key        { return key{userPrefix + userID, "RESET"} }
+func userKeyKey(userID, kid string) key { return key{userPrefix + userID, skAPIKey + kid} }
+func systemKeyKey(kid string) key       { return key{schema.KeyPartition + kid, "APIKEY"} }
+
+// heldKey is the key of what a user holds, by its id: a session or a
+// personal API key.
+func heldKey(userID, id string) key {
+	if strings.HasPrefix(id, "key_") {
+		return userKeyKey(userID, id)
+	}
+	return sessionKey(userID, id)
+}
 
 // rateKey names a source IP's count in a window by a hash of the IP: the
 // table keeps no IP in a key, where anonymizing could not reach it.
@@ -86,7 +102,18 @@ const (
 	gsiAudit    = "AUDIT"
 	gsiAttempts = "ATTEMPTS"
 	gsiInvites  = "INVITES"
+	gsiKeys     = "APIKEYS"
+	gsiTeams    = "TEAMS"
 )
+
+// teamSortSep ends the name in a team's sort key: a control character, so
+// below every character a name may hold, so that a name sorts before the
+// longer names it begins ("Alpha" before "Alpha two").
+const teamSortSep = "\x1f"
+
+// teamSortKey orders the teams' index by name, ignoring case (the name's
+// normalized form), ties broken by id.
+func teamSortKey(norm, id string) string { return norm + teamSortSep + id }
 
 func gsiInvitesBy(facet, value string) string { return "INVITES#" + facet + "#" + value }
 
@@ -102,6 +129,7 @@ func gsiAttemptsByUser(id string) string    { return "ATTEMPTS#USER#" + id }
 func gsiAttemptsByLogin(key string) string  { return "ATTEMPTS#LOGIN#" + key }
 func gsiSessionsOfTeam(id string) string    { return "SESSIONS#TEAM#" + id }
 func gsiKeptFor(userID string) string       { return "KEPT#USER#" + userID }
+func gsiKeysOfTeam(id string) string        { return "APIKEYS#TEAM#" + id }
 
 // timeFormat has a fixed width so that times sort as strings.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"

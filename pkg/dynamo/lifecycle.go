@@ -107,21 +107,24 @@ func keyOf(item map[string]types.AttributeValue) key {
 // with five queries (the user's partition; attempts by the user and under
 // each login trace; closed invitations to the email trace and those the
 // user sent; audit events the user acted in; answers kept for retries that
-// show the user), then writes in transactions of up to 100 actions, and
-// last clears the user's list of traces, if the user still exists.
+// show the user), then writes in transactions of up to 100 actions, the
+// last of which clears the user's list of traces, if the user still exists.
 func (s *Store) Forget(ctx context.Context, id string, traces []string) error {
 	actions, err := s.forgetting(ctx, id, traces)
 	if err != nil {
 		return err
 	}
+	// Last, in the last of the transactions: the user's list of traces is
+	// cleared only once everything under them is gone.
+	actions = append(actions, func(t *txn) {
+		e := newExpr()
+		e.remove("forget").remove("gsi6pk").remove("gsi6sk").where("attribute_exists(pk)")
+		t.update(userKey(id), e.build(), onFail{})
+	})
 	if err := s.inChunks(ctx, actions); err != nil {
 		return fmt.Errorf("forget %s: %w", id, err)
 	}
-	t := s.txn()
-	e := newExpr()
-	e.remove("forget").remove("gsi6pk").remove("gsi6sk").where("attribute_exists(pk)")
-	t.update(userKey(id), e.build(), onFail{})
-	return t.run(ctx, s.client)
+	return nil
 }
 
 // forgetting finds what Forget must write, as actions for transactions.
@@ -268,9 +271,11 @@ func (s *Store) DueForPurge(ctx context.Context, now time.Time, limit int) ([]*u
 	return due, nil
 }
 
-// Purge forgets the user, then removes their item, their uniqueness items,
+// Purge forgets the user and removes their item, their uniqueness items,
 // their place in the counters and their team's count, with ev, in one
-// transaction conditioned on their being in deletion past their purge date.
+// transaction conditioned on their being in deletion past their purge date;
+// what is theirs that does not fit in it is removed first, in transactions
+// of its own.
 func (s *Store) Purge(ctx context.Context, u *users.User, now time.Time, ev audit.Event) error {
 	// Read again, strongly consistent: the index may lag a restore.
 	cur, err := s.GetUser(ctx, u.ID)
@@ -284,14 +289,14 @@ func (s *Store) Purge(ctx context.Context, u *users.User, now time.Time, ev audi
 	if err != nil {
 		return err
 	}
-	if err := s.inChunks(ctx, actions); err != nil {
-		return fmt.Errorf("purge %s: %w", cur.ID, err)
-	}
 	t := s.txn()
 	e := newExpr()
+	// The user as read: a change since (a team deletion unassigning them)
+	// would make the counts this removes wrong.
 	e.where(e.n("status") + " = " + e.v(str(string(users.StatusInDeletion)))).
-		where(e.n("purge_after") + " <= " + e.v(str(fmtTime(now))))
-	t.deleteIf(userKey(cur.ID), e.build(), failWith(users.ErrInvalidState))
+		where(e.n("purge_after") + " <= " + e.v(str(fmtTime(now)))).
+		where(e.n("version") + " = " + e.v(num(cur.Version)))
+	t.deleteIf(userKey(cur.ID), e.build(), failWith(users.ErrChanged))
 	if n := users.NormalizeEmail(cur.Email); n != "" {
 		t.deleteUnique(emailKey(n), cur.ID)
 	}
@@ -303,5 +308,17 @@ func (s *Store) Purge(ctx context.Context, u *users.User, now time.Time, ev audi
 		t.teamMembers(*cur.TeamID, -1)
 	}
 	t.putAudit(ev)
+	if len(t.items)+len(actions) <= maxActions {
+		// What is theirs goes in the same transaction, most often.
+		for _, a := range actions {
+			a(t)
+		}
+		return t.run(ctx, s.client)
+	}
+	// Otherwise first, in transactions that may each run again: the user
+	// goes last, so that a purge cut short is resumed by the next run.
+	if err := s.inChunks(ctx, actions); err != nil {
+		return fmt.Errorf("purge %s: %w", cur.ID, err)
+	}
 	return t.run(ctx, s.client)
 }

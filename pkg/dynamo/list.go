@@ -31,6 +31,8 @@ type page struct {
 	filters map[string]string
 	// flags are equality conditions on boolean attributes, alike.
 	flags map[string]bool
+	// not are inequality conditions, alike: what the caller may not see.
+	not map[string]string
 	// since, if set, keeps only items sorted at or after it (a fmtTime).
 	since string
 	limit int
@@ -39,6 +41,12 @@ type page struct {
 	// base says whether a table key may be one of this list's items: a
 	// cursor naming anything else is refused.
 	base func(pk, sk string) bool
+	// sortKey, if set, says whether an index sort key has the shape of this
+	// list's (validSortKey when nil: "<time>#<id>").
+	sortKey func(string) bool
+	// ascending reads the index in sort key order (A to Z) rather than
+	// newest first.
+	ascending bool
 	// errBadCursor is the list's error for a cursor it did not issue
 	// (paging.ErrBadCursor when nil).
 	errBadCursor error
@@ -62,16 +70,19 @@ func encodeCursor(c cursor) *string {
 }
 
 // decodeCursor reads a cursor and checks that it could have been issued by
-// the list: its sort key has the shape of the index's ("<time>#<id>") and
-// its table key is one of the list's items. Anything else would reach
-// DynamoDB as an invalid key.
-func decodeCursor(s string, base func(pk, sk string) bool) (cursor, bool) {
+// the list: its sort key has the shape of the index's (sortKey, or
+// "<time>#<id>" when nil) and its table key is one of the list's items.
+// Anything else would reach DynamoDB as an invalid key.
+func decodeCursor(s string, base func(pk, sk string) bool, sortKey func(string) bool) (cursor, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	var c cursor
 	if err != nil || len(b) > 1024 || json.Unmarshal(b, &c) != nil {
 		return cursor{}, false
 	}
-	if !validSortKey(c.S) || !utf8.ValidString(c.PK) || !utf8.ValidString(c.SK) || !base(c.PK, c.SK) {
+	if sortKey == nil {
+		sortKey = validSortKey
+	}
+	if !utf8.ValidString(c.S) || !sortKey(c.S) || !utf8.ValidString(c.PK) || !utf8.ValidString(c.SK) || !base(c.PK, c.SK) {
 		return cursor{}, false
 	}
 	return c, true
@@ -97,7 +108,7 @@ func (s *Store) query(ctx context.Context, p page) ([]map[string]types.Attribute
 		KeyConditionExpression:    aws.String("#p = :p"),
 		ExpressionAttributeNames:  map[string]string{"#p": pkAttr},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.partition)},
-		ScanIndexForward:          aws.Bool(false),
+		ScanIndexForward:          aws.Bool(p.ascending),
 		// One more than the page, so that a full page knows whether more follow.
 		Limit: aws.Int32(int32(p.limit + 1)),
 	}
@@ -117,6 +128,11 @@ func (s *Store) query(ctx context.Context, p page) ([]map[string]types.Attribute
 		in.ExpressionAttributeValues[":f_"+attr] = &types.AttributeValueMemberBOOL{Value: value}
 		conds = append(conds, "#f_"+attr+" = :f_"+attr)
 	}
+	for attr, value := range p.not {
+		in.ExpressionAttributeNames["#f_"+attr] = attr
+		in.ExpressionAttributeValues[":n_"+attr] = str(value)
+		conds = append(conds, "#f_"+attr+" <> :n_"+attr)
+	}
 	if len(conds) > 0 {
 		window := p.window
 		if window == 0 {
@@ -127,7 +143,7 @@ func (s *Store) query(ctx context.Context, p page) ([]map[string]types.Attribute
 		in.Limit = aws.Int32(int32(max(p.limit+1, min(window, 10*(p.limit+1)))))
 	}
 	if p.cursor != "" {
-		c, ok := decodeCursor(p.cursor, p.base)
+		c, ok := decodeCursor(p.cursor, p.base, p.sortKey)
 		if !ok {
 			if p.errBadCursor == nil {
 				return nil, nil, paging.ErrBadCursor

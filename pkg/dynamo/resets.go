@@ -102,7 +102,7 @@ func (s *Store) ChangePassword(ctx context.Context, c auth.PasswordChange) error
 	t.putAudit(c.Event)
 	var rest []func(*txn)
 	for _, sid := range c.EndSessions {
-		rest = append(rest, func(t *txn) { t.delete(sessionKey(c.After.ID, sid), "", nil, onFail{}) })
+		rest = append(rest, func(t *txn) { t.delete(heldKey(c.After.ID, sid), "", nil, onFail{}) })
 	}
 	return s.runWithOverflow(ctx, t, rest)
 }

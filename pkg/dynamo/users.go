@@ -58,10 +58,14 @@ func uniqueUsername(u *users.User) map[string]types.AttributeValue {
 	return marshal(uniqueItem{PK: k.pk, SK: k.sk, UserID: u.ID})
 }
 
-// teamMembers moves a team's member count; the team must exist.
+// teamMembers moves a team's member count; the team must exist, and to
+// take members it must not be being deleted.
 func (t *txn) teamMembers(teamID string, n int) {
 	e := newExpr()
 	e.add("member_count", n).where("attribute_exists(pk)")
+	if n > 0 {
+		e.where("attribute_not_exists(" + e.n("deleting") + ")")
+	}
 	t.update(teamKey(teamID), e.build(), failWith(users.ErrTeamNotFound))
 }
 
@@ -92,7 +96,7 @@ func (s *Store) UpdateUser(ctx context.Context, c users.Change) error {
 	t.putAudit(c.Event)
 	var rest []func(*txn)
 	for _, sid := range c.EndSessions {
-		rest = append(rest, func(t *txn) { t.delete(sessionKey(c.After.ID, sid), "", nil, onFail{}) })
+		rest = append(rest, func(t *txn) { t.delete(heldKey(c.After.ID, sid), "", nil, onFail{}) })
 	}
 	for _, sid := range c.Carry {
 		if slices.Contains(c.EndSessions, sid) {
@@ -104,16 +108,21 @@ func (s *Store) UpdateUser(ctx context.Context, c users.Change) error {
 }
 
 // carry rewrites what a session keeps of its user (the display name, the
-// team), if the session still exists.
+// team, the role), if the session still exists.
 func (t *txn) carry(u *users.User, sid string) {
 	e := newExpr()
-	e.set("user_display_name", str(u.DisplayName))
+	e.set("user_display_name", str(u.DisplayName)).set("user_role", str(string(u.Role)))
 	if u.TeamID != nil {
+		e.set("team_id", str(*u.TeamID))
+	} else {
+		e.remove("team_id")
+	}
+	if inTeamSessions(u.Team(), u.Role) {
 		// The team's index sorts by the session's creation, which only the
 		// item knows: its gsi1sk, copied.
-		e.set("team_id", str(*u.TeamID)).set("gsi3pk", str(gsiSessionsOfTeam(*u.TeamID))).copy("gsi3sk", "gsi1sk")
+		e.set("gsi3pk", str(gsiSessionsOfTeam(*u.TeamID))).copy("gsi3sk", "gsi1sk")
 	} else {
-		e.remove("team_id").remove("gsi3pk").remove("gsi3sk")
+		e.remove("gsi3pk").remove("gsi3sk")
 	}
 	e.where("attribute_exists(pk)")
 	t.update(sessionKey(u.ID, sid), e.build(), onFail{})
@@ -247,6 +256,9 @@ func (s *Store) listUsers(ctx context.Context, q users.ListQuery, window int) (u
 		default:
 			p.filters[f.attr] = f.value
 		}
+	}
+	if q.Hide != "" {
+		p.not = map[string]string{"role": string(q.Hide)}
 	}
 	items, next, err := s.query(ctx, p)
 	if err != nil {

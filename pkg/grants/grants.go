@@ -68,12 +68,12 @@ func table(actions []routes.Action) Statement {
 }
 
 // Activity lets a function record a request's activity on the caller's
-// session and user, and nothing else.
+// session or API key and user, and nothing else.
 var Activity = Statement{
 	Sid:         "Activity",
 	Actions:     []routes.Action{routes.UpdateItem},
 	Attributes:  append([]string{schema.PK, schema.SK}, schema.ActivityAttributes...),
-	LeadingKeys: []string{schema.UserPartition + "*"},
+	LeadingKeys: []string{schema.UserPartition + "*", schema.KeyPartition + "*"},
 }
 
 // Throttle lets a public function count a failure toward the source IP's

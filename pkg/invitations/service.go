@@ -294,7 +294,7 @@ func (s *Service) managed(ctx context.Context, a access.Actor, id string) (*Invi
 		return nil, err
 	}
 	switch {
-	case !a.Sees(inv.Team()):
+	case !a.Sees(inv.Team(), inv.Role):
 		return nil, ErrNotFound
 	case a.Role != access.Admin && inv.Role != access.Member:
 		return nil, apperr.Forbidden("forbidden", "Managers act on the invitations of members only.")
@@ -376,6 +376,9 @@ func (s *Service) Cancel(ctx context.Context, id string) error {
 type ListQuery struct {
 	Status Status
 	TeamID string
+	// Hide leaves the invitations of this role out: a manager's list has
+	// no invitations of admins.
+	Hide   access.Role
 	Limit  int
 	Cursor string
 }
@@ -384,7 +387,8 @@ type ListQuery struct {
 type Page = paging.Page[*Invitation]
 
 // List returns a page of invitations, newest first: every one for admins,
-// their team's for managers (a manager without a team sees none).
+// their team's of non-admins for managers (a manager without a team sees
+// none).
 // Errors: validation_failed, forbidden.
 func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 	a, err := actorOf(ctx)
@@ -410,7 +414,7 @@ func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 		if a.TeamID == "" {
 			return Page{Items: []*Invitation{}}, nil
 		}
-		q.TeamID = a.TeamID
+		q.TeamID, q.Hide = a.TeamID, access.Admin
 	default:
 		return Page{}, apperr.ErrForbidden
 	}

@@ -56,7 +56,9 @@ const (
 	// RatePartition starts the partition of a source IP's failure count in
 	// a window, whose count is RateCount.
 	RatePartition = "RATE#"
-	RateCount     = "n"
+	// KeyPartition starts the partition of a system API key.
+	KeyPartition = "APIKEY#"
+	RateCount    = "n"
 )
 
 // Activity attributes: written by every signed-in request at most every few
@@ -66,7 +68,9 @@ const (
 	LastActiveAt = "last_active_at"
 	// LastSeenAt is on a user.
 	LastSeenAt = "last_seen_at"
+	// LastUsedAt is on an API key.
+	LastUsedAt = "last_used_at"
 )
 
 // ActivityAttributes are all of them: what a read-only function may write.
-var ActivityAttributes = []string{LastActiveAt, LastSeenAt}
+var ActivityAttributes = []string{LastActiveAt, LastSeenAt, LastUsedAt}

@@ -55,10 +55,8 @@ func (s *Service) transition(ctx context.Context, id string, self bool, fn step,
 			return err
 		}
 		switch {
-		case !a.Sees(u.Team()):
+		case !a.Sees(u.Team(), u.Role):
 			return ErrNotFound
-		case !a.Manages(u.Team(), u.Role):
-			return apperr.Forbidden("forbidden", "Only admins act on admins.")
 		case !self && a.UserID == u.ID:
 			return ErrSelfAction
 		}
@@ -94,20 +92,23 @@ func (s *Service) transition(ctx context.Context, id string, self bool, fn step,
 	return out, nil
 }
 
-// sessionsOf returns the ids of the user's sessions: those read with the
-// request's authentication (a route that ends sessions reads them along),
-// or, on a retry, read again.
+// sessionsOf returns the ids of the user's sessions and personal keys:
+// those read with the request's authentication (a route that ends sessions
+// reads them along), or, on a retry, read again.
 func (s *Service) sessionsOf(ctx context.Context, id string, fresh bool) ([]string, error) {
 	if r, ok := ReadFrom(ctx); ok && !fresh {
 		if l, read := r.Live[id]; read {
-			out := make([]string, 0, len(l.Sessions))
+			out := make([]string, 0, len(l.Sessions)+len(l.Keys))
 			for _, ref := range l.Sessions {
 				out = append(out, ref.ID)
+			}
+			for _, k := range l.Keys {
+				out = append(out, k.ID)
 			}
 			return out, nil
 		}
 	}
-	return s.store.SessionsOf(ctx, id)
+	return s.store.HeldBy(ctx, id)
 }
 
 // Deactivate makes an active user deactivated: every session and key ends
@@ -320,7 +321,9 @@ func (s *Service) purgeOne(ctx context.Context, u *User, now time.Time) error {
 		return s.store.Forget(ctx, u.ID, u.Forget)
 	}
 	ev := audit.New(ctx, "user.purged", "user", u.ID, map[string]any{})
-	err := s.store.Purge(ctx, u, now, ev)
+	// The store reads the user again each time: a change that landed since
+	// (a team deletion unassigning them) is purged as it now is.
+	err := retry.Optimistic(ctx, ErrChanged, func() error { return s.store.Purge(ctx, u, now, ev) })
 	if err == ErrInvalidState || err == ErrNotFound {
 		return nil
 	}

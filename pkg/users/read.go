@@ -26,7 +26,7 @@ func (s *Service) Get(ctx context.Context, id string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !a.Sees(u.Team()) {
+	if !a.Sees(u.Team(), u.Role) {
 		return nil, ErrNotFound
 	}
 	return u, nil
@@ -74,6 +74,9 @@ type ListQuery struct {
 	Role   access.Role
 	TeamID string
 	Usage  Usage
+	// Hide leaves the users of this role out: a manager's list has no
+	// admins.
+	Hide   access.Role
 	Limit  int
 	Cursor string
 }
@@ -81,8 +84,8 @@ type ListQuery struct {
 // Page is one page of users.
 type Page = paging.Page[*User]
 
-// List returns a page of users, newest first. A manager sees their own team
-// only. Errors: validation_failed, forbidden.
+// List returns a page of users, newest first. A manager sees the non-admin
+// users of their own team only. Errors: validation_failed, forbidden.
 func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
@@ -113,7 +116,7 @@ func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 		if a.TeamID == "" {
 			return Page{Items: []*User{}}, nil
 		}
-		q.TeamID = a.TeamID
+		q.TeamID, q.Hide = a.TeamID, access.Admin
 	default:
 		return Page{}, apperr.ErrForbidden
 	}

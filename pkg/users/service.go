@@ -36,6 +36,9 @@ type Store interface {
 	UpdateUser(ctx context.Context, c Change) error
 	// SessionsOf returns the ids of the user's sessions.
 	SessionsOf(ctx context.Context, id string) ([]string, error)
+	// HeldBy returns the ids of the user's sessions and personal keys:
+	// what ending all their sessions deletes.
+	HeldBy(ctx context.Context, id string) ([]string, error)
 	// Forget removes what identifies the user from everywhere but their
 	// own item: their sessions, keys and reset link; the IPs, user agents
 	// and logins of sign-in attempts by them or under the traces (see
@@ -50,7 +53,8 @@ type Store interface {
 	DueForPurge(ctx context.Context, now time.Time, limit int) ([]*User, error)
 	// Purge forgets the user and then removes them (their item, uniqueness
 	// items, counters, team count) with ev, if they are still in deletion
-	// past their purge date at now. Errors: ErrInvalidState.
+	// past their purge date at now and unchanged since it read them.
+	// Errors: ErrInvalidState, ErrChanged.
 	Purge(ctx context.Context, u *User, now time.Time, ev audit.Event) error
 	// ListUsers returns a page of users, newest first. Errors: paging.ErrBadCursor.
 	ListUsers(ctx context.Context, q ListQuery) (Page, error)
@@ -63,9 +67,9 @@ type Store interface {
 // Change is a change of a user to write.
 type Change struct {
 	Before, After *User
-	// EndSessions are the sessions the change ends (their ids): deleted
-	// with it. The session generation ends them already; deleting them
-	// keeps the lists true.
+	// EndSessions are the sessions and personal keys the change ends
+	// (their ids): deleted with it. The session generation ends them
+	// already; deleting them keeps the lists true.
 	EndSessions []string
 	// Carry are the sessions that carry the user's display name and team:
 	// rewritten to After's.

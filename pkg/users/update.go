@@ -63,11 +63,8 @@ func (s *Service) Update(ctx context.Context, id string, p Patch, ifMatch []stri
 		return nil, ErrNotFound
 	}
 	return s.update(ctx, id, ifMatch, func(u *User) (*User, []string, error) {
-		if !a.Sees(u.Team()) {
+		if !a.Sees(u.Team(), u.Role) {
 			return nil, nil, ErrNotFound
-		}
-		if !a.Manages(u.Team(), u.Role) {
-			return nil, nil, apperr.ErrForbidden
 		}
 		next, changed, bad := apply(u, p)
 		if err := bad.Err(); err != nil {
@@ -138,8 +135,8 @@ func (s *Service) update(ctx context.Context, id string, ifMatch []string, fn fu
 			action = "user.role_changed"
 		}
 		c := Change{Before: u, After: next, Event: audit.New(ctx, action, "user", id, details)}
-		if next.DisplayName != u.DisplayName || next.Team() != u.Team() {
-			// The user's sessions carry both, for the session lists.
+		if next.DisplayName != u.DisplayName || next.Team() != u.Team() || next.Role != u.Role {
+			// The user's sessions carry them, for the session lists.
 			if c.Carry, err = s.store.SessionsOf(ctx, id); err != nil {
 				return err
 			}

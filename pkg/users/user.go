@@ -107,14 +107,29 @@ func (s SessionRef) Active(gen int, now time.Time, idle time.Duration) bool {
 	return s.Gen == gen && now.Before(s.ExpiresAt) && now.Before(s.LastActiveAt.Add(idle))
 }
 
-// Live is what a user holds: its sessions and its personal API keys (when
-// each expires; the zero time for never), as the stats count them.
-type Live struct {
-	Sessions []SessionRef
-	Keys     []time.Time
+// KeyRef is what deciding whether a personal API key works takes.
+type KeyRef struct {
+	ID string
+	// ExpiresAt is nil for a key that never expires.
+	ExpiresAt *time.Time
+	// Gen is the user's session generation when the key was made.
+	Gen int
 }
 
-// StatsAt counts the user's sessions usable at now and keys not expired.
+// Live reports whether the key works at now for a user at generation gen:
+// of that generation and not expired.
+func (k KeyRef) Live(gen int, now time.Time) bool {
+	return k.Gen == gen && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt))
+}
+
+// Live is what a user holds: its sessions and its personal API keys, as
+// the stats count them.
+type Live struct {
+	Sessions []SessionRef
+	Keys     []KeyRef
+}
+
+// StatsAt counts the user's sessions and keys usable at now.
 func (u *User) StatsAt(l Live, now time.Time, idle time.Duration) *Stats {
 	st := &Stats{}
 	for _, s := range l.Sessions {
@@ -122,8 +137,8 @@ func (u *User) StatsAt(l Live, now time.Time, idle time.Duration) *Stats {
 			st.ActiveSessions++
 		}
 	}
-	for _, exp := range l.Keys {
-		if exp.IsZero() || now.Before(exp) {
+	for _, k := range l.Keys {
+		if k.Live(u.SessionGen, now) {
 			st.APIKeys++
 		}
 	}

@@ -1,0 +1,9 @@
+// Command create-team is the Lambda function of the create-team route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("create-team")) }

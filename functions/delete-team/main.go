@@ -1,0 +1,9 @@
+// Command delete-team is the Lambda function of the delete-team route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("delete-team")) }

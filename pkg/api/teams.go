@@ -1,0 +1,66 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/usermgmt/ums/pkg/teams"
+)
+
+// The teams.
+
+type teamLister interface {
+	List(ctx context.Context, q teams.ListQuery) (teams.Page, error)
+}
+
+// ListTeams is GET /teams.
+func ListTeams(svc teamLister) http.Handler {
+	return noBody(http.StatusOK, func(r *http.Request) (teams.Page, error) {
+		q, err := query(r, "limit", "cursor")
+		if err != nil {
+			return teams.Page{}, err
+		}
+		limit, err := limitParam(q)
+		if err != nil {
+			return teams.Page{}, err
+		}
+		return svc.List(r.Context(), teams.ListQuery{Limit: limit, Cursor: q.Get("cursor")})
+	})
+}
+
+type teamCreator interface {
+	Create(ctx context.Context, in teams.Input) (teams.Team, error)
+}
+
+// CreateTeam is POST /teams.
+func CreateTeam(svc teamCreator) http.Handler {
+	return withBody(http.StatusCreated, func(r *http.Request, in teams.Input) (located[teams.Team], error) {
+		t, err := svc.Create(r.Context(), in)
+		if err != nil {
+			return located[teams.Team]{}, err
+		}
+		return at(t, "/teams/"+t.ID), nil
+	})
+}
+
+type teamUpdater interface {
+	Update(ctx context.Context, id string, in teams.Input, ifMatch []string) (teams.Team, error)
+}
+
+// UpdateTeam is PATCH /teams/{id}.
+func UpdateTeam(svc teamUpdater) http.Handler {
+	return withBody(http.StatusOK, func(r *http.Request, in teams.Input) (teams.Team, error) {
+		return svc.Update(r.Context(), r.PathValue("id"), in, ifMatch(r))
+	})
+}
+
+type teamDeleter interface {
+	Delete(ctx context.Context, id string) error
+}
+
+// DeleteTeam is DELETE /teams/{id}.
+func DeleteTeam(svc teamDeleter) http.Handler {
+	return noBody(http.StatusNoContent, func(r *http.Request) (none, error) {
+		return none{}, svc.Delete(r.Context(), r.PathValue("id"))
+	})
+}
