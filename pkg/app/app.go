@@ -13,9 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/usermgmt/ums/pkg/api"
+	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/dynamo"
+	"github.com/usermgmt/ums/pkg/export"
 	"github.com/usermgmt/ums/pkg/invitations"
 	"github.com/usermgmt/ums/pkg/jobs"
 	"github.com/usermgmt/ums/pkg/notices"
@@ -34,6 +36,8 @@ type App struct {
 	Users    *users.Service
 	Auth     *auth.Service
 	Settings *settings.Service
+	Audit    *audit.Service
+	Export   *export.Service
 	Teams    *teams.Service
 	// Invitations sends its email through Mail.
 	Invitations *invitations.Service
@@ -99,6 +103,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (*App, error) {
 		Users:       people,
 		Auth:        authn,
 		Settings:    settings.NewService(store),
+		Audit:       audit.NewService(store),
+		Export:      export.NewService(store),
 		Teams:       teams.NewService(store),
 		Invitations: invitations.NewService(store, authn, mail, logger, invitationLink),
 		Mail:        mail,
@@ -155,6 +161,8 @@ var handlers = map[string]func(a *App) http.Handler{
 	"end-user-sessions":     func(a *App) http.Handler { return api.EndUserSessions(a.Users) },
 	"set-password":          func(a *App) http.Handler { return api.SetPassword(a.Users) },
 
+	"export-user":       func(a *App) http.Handler { return api.ExportUser(a.Export) },
+	"list-audit-events": func(a *App) http.Handler { return api.ListAuditEvents(a.Audit) },
 	"mark-used":         func(a *App) http.Handler { return api.MarkUsed(a.Users) },
 	"list-my-api-keys":  func(a *App) http.Handler { return api.ListMyAPIKeys(a.Auth) },
 	"create-my-api-key": func(a *App) http.Handler { return api.CreateMyAPIKey(a.Auth) },

@@ -1,6 +1,7 @@
 package devserver_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -27,5 +28,20 @@ func TestMarkUsed(t *testing.T) {
 		t.Fatalf("%d user.used events, want 1", n)
 	}
 	e.problem(403, "forbidden", e.do("POST", "/me/usage", e.systemKey("admin", "", 0), nil))
+
+	// A change of the user between the read and the write: read again,
+	// applied once.
+	other := e.createUser("other@example.com", "member", nil)
+	otherTok := e.login("other@example.com", "pw for other@example.com")
+	e.hooks.Before("mark-used", "TransactWriteItems", func(context.Context) {
+		e.must(200, e.do("PATCH", "/users/"+other, e.admin, map[string]any{"given_name": "Changed"}))
+	})
+	e.must(204, e.do("POST", "/me/usage", otherTok, nil))
+	if e.hooks.Pending() != 0 {
+		t.Fatal("the change between read and write never happened")
+	}
+	if u := e.must(200, e.do("GET", "/users/"+other, e.admin, nil)); u.str("usage") != "used" || u.str("given_name") != "Changed" {
+		t.Fatalf("after a concurrent change: %s", u.raw)
+	}
 	e.must(200, e.do("GET", "/users?usage=used", e.admin, nil))
 }

@@ -282,6 +282,10 @@ var All = []Route{
 		Budget:  Budget{2, "the user's sessions, read with the authentication; one transaction (one more per 100 sessions past the first 90)"},
 		Summary: "End every session of a user"},
 
+	{Name: "export-user", Method: "GET", Path: "/users/{id}/export", Access: Admin, Dynamo: reads,
+		Budget:  Budget{6, "the user read with the authentication; six queries (their partition, invitations to them and from them, sign-in attempts, audit events by and about them), one more per 1 MB page: proportional to the user's own records"},
+		Summary: "Everything stored about a user, as one JSON document"},
+
 	{Name: "list-invitations", Method: "GET", Path: "/invitations", Access: Manager, Dynamo: reads,
 		Budget: Budget{1, "one query of one index, at any table size"}, Summary: "List invitations, newest first, by status"},
 	{Name: "create-invitation", Method: "POST", Path: "/invitations", Access: Manager, SendsEmail: true,
@@ -320,6 +324,9 @@ var All = []Route{
 		Dynamo:  []Action{BatchGetItem, GetItem, Query, PutItem, UpdateItem, DeleteItem},
 		Budget:  Budget{7, "the team; four queries at once (its users, sessions, invitations, manager-role system keys; one more per admin in it, for their sessions); the transaction that marks it deleting and unassigns as many users as fit, one more per 100 actions; the delete of the team (a member the indexes do not show yet: the queries and the delete again)"},
 		Summary: "Delete a team: its users, their sessions and its invitations are unassigned; its manager-role keys end"},
+	{Name: "list-audit-events", Method: "GET", Path: "/audit-events", Access: Admin, Dynamo: reads,
+		Budget:  Budget{1, "one query of one index (the target's, the actor's, the action's or every event's), at any table size; other filters narrow what it reads"},
+		Summary: "The audit log, newest first, with filters"},
 	{Name: "list-api-keys", Method: "GET", Path: "/api-keys", Access: Admin, Dynamo: reads,
 		Budget: Budget{1, "one query of the system keys' index partition"}, Summary: "List the system API keys, newest first"},
 	{Name: "create-api-key", Method: "POST", Path: "/api-keys", Access: Admin, Secret: true,

@@ -1,0 +1,9 @@
+// Command export-user is the Lambda function of the export-user route (see pkg/routes).
+package main
+
+import (
+	"github.com/usermgmt/ums/pkg/apigw"
+	"github.com/usermgmt/ums/pkg/app"
+)
+
+func main() { apigw.Start(app.MustHandler("export-user")) }
