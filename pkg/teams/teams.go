@@ -1,6 +1,7 @@
 // Package teams is the team concept: a named group of users that scopes what
 // a manager sees and manages. It imports the standard library, pkg/access,
-// pkg/apperr, pkg/audit, pkg/ids, pkg/paging and pkg/retry.
+// pkg/apperr, pkg/audit, pkg/ids, pkg/paging, pkg/retry and pkg/users (whose
+// rules for names team names follow).
 package teams
 
 import (
@@ -8,11 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/paging"
+	"github.com/usermgmt/ums/pkg/users"
 )
 
 // Team is a group of users.
@@ -41,40 +41,9 @@ func NormalizeName(name string) string {
 }
 
 // MaxName is the longest team name, in characters, after trimming and
-// folding white space.
+// folding white space: what a person's name may be, and checked alike
+// (users.CheckName).
 const MaxName = 100
-
-// cleanName trims a name and folds runs of white space to one space.
-func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// checkName says what is wrong with a cleaned name, or "".
-func checkName(name string) string {
-	switch {
-	case name == "":
-		return "is required"
-	case !utf8.ValidString(name):
-		return "must be valid UTF-8"
-	case utf8.RuneCountInString(name) > MaxName:
-		return "must be at most " + strconv.Itoa(MaxName) + " characters"
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "must not contain control characters"
-	case strings.IndexFunc(name, isBidiControl) >= 0:
-		return "must not contain characters that reorder text (bidirectional overrides)"
-	case strings.IndexFunc(name, isVisible) < 0:
-		return "must contain a visible character"
-	}
-	return ""
-}
-
-// isBidiControl reports the bidirectional embeddings, overrides and isolates.
-func isBidiControl(r rune) bool {
-	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
-}
-
-// isVisible reports a letter, mark, number, punctuation or symbol.
-func isVisible(r rune) bool {
-	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
-}
 
 // Input is the body of POST /teams and PATCH /teams/{id}.
 type Input struct {
@@ -94,8 +63,8 @@ func (in Input) name() (string, apperr.Fields) {
 		bad.Add("name", "is required")
 		return "", bad
 	}
-	n := cleanName(*in.Name)
-	if msg := checkName(n); msg != "" {
+	n := users.CleanName(*in.Name)
+	if msg := users.CheckName(n); msg != "" {
 		bad.Add("name", msg)
 	}
 	return n, bad
