@@ -34,10 +34,12 @@ type request struct {
 	id, query string
 	// idOf, if set, gives each request its own {id} (a case that uses up
 	// what it acts on: cancellations).
-	idOf   func(i int) string
-	token  func(i int) string
-	body   func(i int) any
-	status int
+	idOf func(i int) string
+	// queryOf, if set, gives each request its query instead of query.
+	queryOf func(i int) string
+	token   func(i int) string
+	body    func(i int) any
+	status  int
 	// extra is allowed on top of the route's budget (touch, or what
 	// extraNote says), and budget, if set, replaces it (a case that stops
 	// early: authOnly).
@@ -61,9 +63,9 @@ func (b *bench) routes(n, nHash int) error {
 			"given_name": "Created", "family_name": fmt.Sprint(i), "role": "member"}
 	}
 	cases := []request{
-		{route: "login", label: "success", body: func(int) any { return loginBody(adminEmail) }, status: 200, samples: nHash, cpu: true,
+		{route: "login", label: "success", body: func(int) any { return loginBody(signInEmail) }, status: 200, samples: nHash, cpu: true,
 			seen: func(r response) { tokens = append(tokens, r.str("token")) }},
-		{route: "login", label: "wrong password", body: func(int) any { return map[string]any{"login": adminEmail, "password": "not it at all"} },
+		{route: "login", label: "wrong password", body: func(int) any { return map[string]any{"login": signInEmail, "password": "not it at all"} },
 			status: 401, samples: 1},
 		{route: "login", label: "unknown login", body: func(int) any { return map[string]any{"login": "nobody@example.com", "password": "not it at all"} },
 			status: 401, samples: 1},
@@ -93,6 +95,10 @@ func (b *bench) routes(n, nHash int) error {
 		{route: "get-summary", token: admin, status: 200, samples: n, cpu: true},
 	}
 	cases = append(cases, b.invitationCases(n, nHash)...)
+	cases = append(cases, b.lifecycleCases(n, nHash)...)
+	cases = append(cases, b.teamCases(n)...)
+	cases = append(cases, b.keyCases(n)...)
+	cases = append(cases, b.recordCases(n)...)
 	for _, c := range cases {
 		row, err := b.measure(c)
 		if err != nil {
@@ -306,7 +312,11 @@ func (c request) path(r routes.Route, i int) string {
 	if c.idOf != nil {
 		id = c.idOf(i)
 	}
-	return strings.ReplaceAll(r.Path, "{id}", id) + c.query
+	q := c.query
+	if c.queryOf != nil {
+		q = c.queryOf(i)
+	}
+	return strings.ReplaceAll(r.Path, "{id}", id) + q
 }
 
 func routeIndex(name string) int {
