@@ -3,6 +3,8 @@ package access
 import (
 	"context"
 	"time"
+
+	"github.com/usermgmt/ums/pkg/apperr"
 )
 
 // Role is a user's or a system API key's role.
@@ -140,3 +142,34 @@ func (a Actor) Sees(team string, role Role) bool {
 // role: admins on anyone, managers on the non-admin users of their team
 // (those they see).
 func (a Actor) Manages(team string, role Role) bool { return a.Sees(team, role) }
+
+// Scope is what a list shows an actor: the team it is narrowed to ("" for
+// every team), the role it leaves out ("" for none), or nothing at all.
+type Scope struct {
+	TeamID string
+	Hide   Role
+	None   bool
+}
+
+// ErrOtherTeam refuses a manager's filter on a team that is not theirs.
+var ErrOtherTeam = apperr.Forbidden("forbidden", "Managers see their own team only.")
+
+// ListScope narrows a list of users (or of what belongs to them), filtered
+// by team or not (""), to what the actor sees: an admin what they ask; a
+// manager the non-admins of their own team, another team being
+// ErrOtherTeam and no team nothing; anyone else is forbidden.
+func (a Actor) ListScope(team string) (Scope, error) {
+	switch a.Role {
+	case Admin:
+		return Scope{TeamID: team}, nil
+	case Manager:
+		switch {
+		case team != "" && team != a.TeamID:
+			return Scope{}, ErrOtherTeam
+		case a.TeamID == "":
+			return Scope{None: true}, nil
+		}
+		return Scope{TeamID: a.TeamID, Hide: Admin}, nil
+	}
+	return Scope{}, apperr.ErrForbidden
+}

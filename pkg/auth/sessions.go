@@ -139,7 +139,7 @@ func (s *Service) UserSessions(ctx context.Context, id string) (paging.Page[*Ses
 }
 
 // ErrOtherTeam refuses a manager's filter on what is not their team's.
-var ErrOtherTeam = apperr.Forbidden("forbidden", "Managers see their own team only.")
+var ErrOtherTeam = access.ErrOtherTeam
 
 // ListSessions lists sessions newest first: every one for admins, those of
 // their team's users for managers; with user_id, that user's (all of them,

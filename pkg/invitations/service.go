@@ -405,19 +405,14 @@ func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 	if err := bad.Err(); err != nil {
 		return Page{}, err
 	}
-	switch a.Role {
-	case access.Admin:
-	case access.Manager:
-		if q.TeamID != "" && q.TeamID != a.TeamID {
-			return Page{}, apperr.Forbidden("forbidden", "Managers see their own team only.")
-		}
-		if a.TeamID == "" {
-			return Page{Items: []*Invitation{}}, nil
-		}
-		q.TeamID, q.Hide = a.TeamID, access.Admin
-	default:
-		return Page{}, apperr.ErrForbidden
+	scope, err := a.ListScope(q.TeamID)
+	switch {
+	case err != nil:
+		return Page{}, err
+	case scope.None:
+		return Page{Items: []*Invitation{}}, nil
 	}
+	q.TeamID, q.Hide = scope.TeamID, scope.Hide
 	return s.store.ListInvitations(ctx, q)
 }
 
