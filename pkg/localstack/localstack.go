@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -394,26 +396,33 @@ func choosePorts(ddb, ses int) (int, int, error) {
 		}
 		_ = ln.Close()
 	}
-	// Hold every picked port until both are picked, so the two differ. The
-	// kernel hands out ephemeral ports in turn, so one is unlikely to be
-	// taken again in the moment before the child binds it.
+	// Ports are picked below the kernel's ephemeral range: a port from it,
+	// free when picked, may be taken as the local end of some outgoing
+	// connection (a parallel test's thousands of them) before the child
+	// binds it. Each is checked on every interface, as the children bind,
+	// and held until both are picked, so the two differ.
 	var held []net.Listener
 	defer func() {
 		for _, ln := range held {
 			_ = ln.Close()
 		}
 	}()
+	low := ephemeralLow()
 	pick := func(port *int) error {
 		if *port != 0 {
 			return nil
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("localstack: find a free port: %w", err)
+		for range 200 {
+			p := minPickedPort + rand.IntN(low-minPickedPort)
+			ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+			if err != nil {
+				continue
+			}
+			held = append(held, ln)
+			*port = p
+			return nil
 		}
-		held = append(held, ln)
-		*port = ln.Addr().(*net.TCPAddr).Port
-		return nil
+		return errors.New("localstack: found no free port")
 	}
 	if err := pick(&ddb); err != nil {
 		return 0, 0, err
@@ -422,6 +431,24 @@ func choosePorts(ddb, ses int) (int, int, error) {
 		return 0, 0, err
 	}
 	return ddb, ses, nil
+}
+
+// minPickedPort is the lowest port picked for a child: above the ports
+// services usually take.
+const minPickedPort = 20000
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// /proc/sys/net/ipv4/ip_local_port_range), 32768 when it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > minPickedPort+1000 {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // tail keeps the last max bytes written to it: enough of a process's output
