@@ -314,8 +314,16 @@ func (s *Service) CreateMyKey(ctx context.Context, in PersonalKeyInput) (*NewKey
 	if err != nil {
 		return nil, err
 	}
+	// Only the keys that work count, as only they are listed: an expired
+	// one waits for the table's TTL, out of the user's sight.
 	if r, ok := users.ReadFrom(ctx); ok {
-		if l, read := r.Live[u.ID]; read && len(l.Keys) >= MaxKeysPerUser {
+		now, live := access.RequestFrom(ctx).Now, 0
+		for _, k := range r.Live[u.ID].Keys {
+			if k.Live(u.SessionGen, now) {
+				live++
+			}
+		}
+		if live >= MaxKeysPerUser {
 			return nil, apperr.Conflict("invalid_state", fmt.Sprintf("A user holds at most %d API keys: delete one first.", MaxKeysPerUser))
 		}
 	}

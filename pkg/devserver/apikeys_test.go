@@ -258,4 +258,24 @@ func TestPersonalKeysAreBounded(t *testing.T) {
 		e.mintKey(tok, map[string]any{"name": fmt.Sprint("k", i)})
 	}
 	e.problem(409, "invalid_state", e.do("POST", "/me/api-keys", tok, map[string]any{"name": "one too many"}))
+
+	// Expired keys, which are no longer listed, no longer count.
+	other := e.login(e.createUserEmail("bounded@example.com"), "pw for bounded@example.com")
+	for i := range 50 {
+		e.mintKey(other, map[string]any{"name": fmt.Sprint("k", i), "expires_in_days": 1})
+	}
+	e.problem(409, "invalid_state", e.do("POST", "/me/api-keys", other, map[string]any{"name": "one too many"}))
+	e.clock.Advance(25 * time.Hour)
+	other = e.login("bounded@example.com", "pw for bounded@example.com")
+	if n := len(e.must(200, e.do("GET", "/me/api-keys", other, nil)).list("items")); n != 0 {
+		t.Fatalf("%d expired keys listed", n)
+	}
+	e.mintKey(other, nil)
+}
+
+// createUserEmail creates a member and returns their email.
+func (e *env) createUserEmail(email string) string {
+	e.t.Helper()
+	e.createUser(email, "member", nil)
+	return email
 }
