@@ -23,7 +23,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.build/*' \
 	-not -path './.local/*' -not -path './cdk.out/*' -not -path './.git/*')
 
-.PHONY: help tools chromium build synth run invoke test bench screenshots clean clean-all
+.PHONY: help tools chromium build synth run invoke test bench bench-compare screenshots clean clean-all
 
 # help: list the targets (the default).
 help:
@@ -36,6 +36,7 @@ help:
 	@echo "              once against the stack of make run"
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
 	@echo "make bench    the benchmark against a fresh local stack"
+	@echo "make bench-compare  the last two benchmark runs side by side (OLD=, NEW= for others)"
 	@echo "make screenshots  the hosted pages in each state, desktop and phone, into docs/screenshots"
 	@echo "make clean    remove .build, cdk.out and .local (make clean-all: .tools/node_modules too)"
 
@@ -109,6 +110,13 @@ test: tools chromium
 # bench: the benchmark, against a fresh in-memory local stack.
 bench: tools
 	go run ./scripts/withstack -- go run ./scripts/bench
+
+# bench-compare: the last two runs of make bench side by side, as ratios
+# (OLD= and NEW= name other reports).
+OLD ?= .local/bench-previous.json
+NEW ?= .local/bench.json
+bench-compare:
+	go run ./scripts/benchcompare -old $(OLD) -new $(NEW)
 
 # screenshots: the browser test, writing a PNG of each page state it
 # reaches at desktop and phone widths (the README shows them).

@@ -275,7 +275,8 @@ func (r *Report) print(w io.Writer) {
 	}
 }
 
-// write saves the report as .local/bench.json at the module root and
+// write saves the report as .local/bench.json at the module root (the
+// previous one becoming .local/bench-previous.json) and
 // returns that path, relative to the module root.
 func (r *Report) write() (string, error) {
 	root, err := localstack.ModuleRoot()
@@ -288,6 +289,10 @@ func (r *Report) write() (string, error) {
 	}
 	rel := filepath.Join(".local", "bench.json")
 	if err := os.MkdirAll(filepath.Join(root, ".local"), 0o755); err != nil {
+		return "", err
+	}
+	// The run before stays, for make bench-compare.
+	if err := os.Rename(filepath.Join(root, rel), filepath.Join(root, ".local", "bench-previous.json")); err != nil && !os.IsNotExist(err) {
 		return "", err
 	}
 	return rel, os.WriteFile(filepath.Join(root, rel), append(j, '\n'), 0o644)
