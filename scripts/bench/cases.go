@@ -292,6 +292,9 @@ func (b *bench) measure(c request) (Row, error) {
 			row.MinCalls = len(ops)
 		}
 		row.Waves = max(row.Waves, waves(made))
+		if r, w := capacity(made); r+w > row.RCU+row.WCU {
+			row.RCU, row.WCU = r, w
+		}
 		row.Scanned = row.Scanned || slices.Contains(ops, "Scan")
 		if c.seen != nil {
 			c.seen(res)

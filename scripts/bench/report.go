@@ -47,7 +47,11 @@ type Row struct {
 	Scanned     bool           `json:"scanned"`
 	// Waves is the request's latency in round trips: calls issued together
 	// count once.
-	Waves      int      `json:"round_trip_waves"`
+	Waves int `json:"round_trip_waves"`
+	// RCU and WCU are the read and write capacity units of the sample that
+	// consumed the most, as DynamoDB Local reports them.
+	RCU        float64  `json:"rcu"`
+	WCU        float64  `json:"wcu"`
 	Budget     int      `json:"budget"`
 	BudgetExpr string   `json:"budget_expr"`
 	Verdict    string   `json:"verdict"`
@@ -193,12 +197,13 @@ func (r *Report) judge() {
 
 func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "DynamoDB round trips and latency per request (%s).\n", r.Served)
-	fmt.Fprintf(w, "calls: the most any sample made; a-b when samples differed. Budgets come from the routes table (pkg/routes).\n\n")
+	fmt.Fprintf(w, "calls: the most any sample made; a-b when samples differed. Budgets come from the routes table (pkg/routes).\n")
+	fmt.Fprintf(w, "RCU, WCU: the capacity units of the sample that consumed the most, as DynamoDB Local reports them (ReturnConsumedCapacity).\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ROUTE\tCASE\tCALLS\tBY OPERATION\tBUDGET\tVERDICT\tN\tP50 MS\tP95 MS\tP99 MS\t")
+	fmt.Fprintln(tw, "ROUTE\tCASE\tCALLS\tBY OPERATION\tRCU\tWCU\tBUDGET\tVERDICT\tN\tP50 MS\tP95 MS\tP99 MS\t")
 	for _, row := range r.Routes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Route, row.Case, callsString(row), opsString(row.ByOperation),
-			budgetString(row), verdictString(row), latencyString(row.Latency))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t\n", row.Route, row.Case, callsString(row), opsString(row.ByOperation),
+			row.RCU, row.WCU, budgetString(row), verdictString(row), latencyString(row.Latency))
 	}
 	_ = tw.Flush()
 
@@ -219,8 +224,8 @@ func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "(%d users seeded through users.Service by %d goroutines in %.1f s, %d retries on contention).\n\n",
 		a.Seeded, a.SeedWorkers, a.SeedSeconds, a.SeedRetries)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "REQUEST\tCALLS @%d\tCALLS @%d\tBY OPERATION @%d\tITEMS\tP50 @%d\tP50 @%d\tP95 @%d\tP95 @%d\tVERDICT\t\n",
-		a.SmallUsers, a.LargeUsers, a.LargeUsers, a.SmallUsers, a.LargeUsers, a.SmallUsers, a.LargeUsers)
+	fmt.Fprintf(tw, "REQUEST\tCALLS @%d\tCALLS @%d\tBY OPERATION @%d\tRCU @%d\tRCU @%d\tITEMS\tP50 @%d\tP50 @%d\tP95 @%d\tP95 @%d\tVERDICT\t\n",
+		a.SmallUsers, a.LargeUsers, a.LargeUsers, a.SmallUsers, a.LargeUsers, a.SmallUsers, a.LargeUsers, a.SmallUsers, a.LargeUsers)
 	for i, large := range a.Large {
 		var small Row
 		if i < len(a.Small) {
@@ -231,8 +236,8 @@ func (r *Report) print(w io.Writer) {
 		if large.Route == "list-users" {
 			items = fmt.Sprintf("%d/%d", small.Items, large.Items)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, callsString(small), callsString(large),
-			opsString(large.ByOperation), items,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, callsString(small), callsString(large),
+			opsString(large.ByOperation), small.RCU, large.RCU, items,
 			p(small.Latency, p50), p(large.Latency, p50), p(small.Latency, p95), p(large.Latency, p95), verdictString(large))
 	}
 	_ = tw.Flush()
