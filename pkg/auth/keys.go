@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -133,9 +134,6 @@ func (s *Service) authenticateKey(ctx context.Context, token string, along Along
 	if !ok {
 		return fail(apperr.ErrUnauthorized)
 	}
-	if owner == "" {
-		along.StatsOfSelf = false
-	}
 	u, k, st, read, err := s.store.AuthenticateKey(ctx, owner, kid, along)
 	if err != nil {
 		return fail(err)
@@ -232,14 +230,14 @@ func (s *Service) mint(ctx context.Context, a access.Actor, owner string, gen in
 	}
 	if a.KeyExpiresAt != nil {
 		switch {
-		case expires == nil && in.ExpiresInDays == nil:
+		case expires == nil:
 			// A key made with an expiring key expires with it.
 			expires = a.KeyExpiresAt
 		case expires.After(*a.KeyExpiresAt):
 			return nil, apperr.Validation(apperr.FieldError{Field: "expires_in_days", Message: "a key cannot outlive the key that makes it"})
 		}
 	}
-	token, kid, prefix := newKeyToken(cmpOr(owner, systemOwner))
+	token, kid, prefix := newKeyToken(cmp.Or(owner, systemOwner))
 	k := &APIKey{ID: kid, Name: strings.TrimSpace(in.Name), Prefix: prefix, CreatedAt: now, ExpiresAt: expires, Gen: gen}
 	details := map[string]any{"name": k.Name, "expires_at": expires}
 	if owner != "" {
@@ -258,13 +256,6 @@ func (s *Service) mint(ctx context.Context, a access.Actor, owner string, gen in
 		return nil, fmt.Errorf("create key: %w", err)
 	}
 	return &NewKey{APIKey: k, Key: token}, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // ownAccount returns the caller's user, read with the authentication.

@@ -165,11 +165,7 @@ func (s *Store) Authenticate(ctx context.Context, userID, sessionID string, alon
 // owner (for a personal key), the settings and what along names, in one
 // round trip.
 func (s *Store) AuthenticateKey(ctx context.Context, owner, keyID string, along auth.Along) (*users.User, *auth.APIKey, settings.Snapshot, users.Read, error) {
-	k := systemKeyKey(keyID)
-	if owner != "" {
-		k = userKeyKey(owner, keyID)
-	}
-	u, cred, st, read, err := s.authRead(ctx, owner, k, along)
+	u, cred, st, read, err := s.authRead(ctx, owner, keyOfToken(owner, keyID), along)
 	if err != nil {
 		return nil, nil, settings.Snapshot{}, users.Read{}, err
 	}
