@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/usermgmt/ums/pkg/audit"
+	"github.com/usermgmt/ums/pkg/users"
 )
 
 // mintKey makes a personal key with token and returns its secret and id.
@@ -278,4 +281,29 @@ func (e *env) createUserEmail(email string) string {
 	e.t.Helper()
 	e.createUser(email, "member", nil)
 	return email
+}
+
+// A personal key is refused once its owner's session generation moved on,
+// even if the key's item were left behind (one made at the very moment
+// the owner's sessions ended): the generation, not the deletion, is what
+// ends it. The generation is moved here without deleting anything.
+func TestPersonalKeysEndWithTheSessionGeneration(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("gen@example.com", "member", nil)
+	key, kid := e.mintKey(e.login("gen@example.com", "pw for gen@example.com"), nil)
+	e.must(200, e.do("GET", "/me", key, nil))
+	ctx := e.systemCtx()
+	u, err := e.app.Store.GetUser(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := u.Clone()
+	next.SessionGen, next.Version = u.SessionGen+1, u.Version+1
+	if err := e.app.Store.UpdateUser(ctx, users.Change{Before: u, After: next, Event: audit.New(ctx, "user.sessions_ended", "user", id, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.scanTable(), `"sk":"APIKEY#`+kid) {
+		t.Fatal("the key's item is gone: the test proves nothing")
+	}
+	e.problem(401, "unauthorized", e.do("GET", "/me", key, nil))
 }
