@@ -76,7 +76,7 @@ type userLister interface {
 // ListUsers is GET /users.
 func ListUsers(svc userLister) http.Handler {
 	return noBody(http.StatusOK, func(r *http.Request) (users.Page, error) {
-		q, err := query(r, "limit", "cursor", "status", "role", "team_id", "usage")
+		q, err := query(r, "limit", "cursor", "search", "status", "role", "team_id", "usage")
 		if err != nil {
 			return users.Page{}, err
 		}
@@ -89,6 +89,7 @@ func ListUsers(svc userLister) http.Handler {
 			Role:   access.Role(q.Get("role")),
 			TeamID: q.Get("team_id"),
 			Usage:  users.Usage(q.Get("usage")),
+			Search: q.Get("search"),
 			Limit:  limit,
 			Cursor: q.Get("cursor"),
 		})

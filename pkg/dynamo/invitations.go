@@ -115,6 +115,7 @@ func (s *Store) CreateInvitation(ctx context.Context, inv *invitations.Invitatio
 	if u.TeamID != nil {
 		t.teamMembers(*u.TeamID, +1)
 	}
+	t.searchIndex(nil, u)
 	t.putAudit(ev)
 	return t.run(ctx, s.client)
 }
@@ -178,7 +179,8 @@ func (s *Store) SendFailed(ctx context.Context, before, after *invitations.Invit
 // invitedUser is the user a pending invitation holds, as the counters and
 // the team count see it.
 func invitedUser(inv *invitations.Invitation) *users.User {
-	return &users.User{ID: inv.UserID, Email: inv.Email, Role: inv.Role, TeamID: inv.TeamID, Status: users.StatusInvited}
+	return &users.User{ID: inv.UserID, Email: inv.Email, DisplayName: inv.Email, Role: inv.Role, TeamID: inv.TeamID,
+		Status: users.StatusInvited, CreatedAt: inv.CreatedAt}
 }
 
 // closed returns the invitation at its new status: no longer due, and its
@@ -222,6 +224,7 @@ func (s *Store) CloseInvitation(ctx context.Context, inv *invitations.Invitation
 	if inv.TeamID != nil {
 		t.teamMembers(*inv.TeamID, -1)
 	}
+	t.searchIndex(u, nil)
 	t.putAudit(ev)
 	return t.run(ctx, s.client)
 }

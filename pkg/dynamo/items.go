@@ -54,6 +54,9 @@ type userItem struct {
 	// Forget are the traces an anonymized user's data is still to be
 	// removed under (users.Traces): hashes, never the email itself.
 	Forget []string `dynamodbav:"forget,omitempty,stringset"`
+	// Terms are what the user is found by (users.JoinTerms), for the
+	// filters of a search narrowed to a team (see searchUsers).
+	Terms string `dynamodbav:"terms,omitempty"`
 
 	// Written outside the versioned update of the user (see updateUser).
 	LastSeenAt   string `dynamodbav:"last_seen_at,omitempty"`
@@ -83,6 +86,7 @@ func toUserItem(u *users.User) userItem {
 		LastLoginAt: fmtTimePtr(u.LastLoginAt), LastSeenAt: fmtTimePtr(u.LastSeenAt), PurgeAfter: fmtTimePtr(u.PurgeAfter),
 		InvitationID: derefStr(u.InvitationID), PasswordHash: u.PasswordHash, Version: u.Version, SessionGen: u.SessionGen,
 		FailedLogins: u.FailedLogins, StatusBefore: string(u.StatusBefore), Forget: u.Forget,
+		Terms: users.JoinTerms(u.SearchTerms()),
 	}
 	// What the purge job must do, by when: a user in deletion at their
 	// purge date, an anonymized one still to forget at once.

@@ -28,6 +28,8 @@ import (
 //	IDEMPOTENCY#<hash>   IDEMPOTENCY          a POST's Idempotency-Key and response
 //	USER#<id>            APIKEY#<key id>      a personal API key
 //	APIKEY#<key id>      APIKEY               a system API key (gsi1 APIKEYS)
+//	SEARCH#<prefix hash> <time>#<user id>     a user found by a prefix (see
+//	                                          search.go), newest first
 //
 // Index partitions (gsi1..gsi5, sort keys "<time>#<id>", newest first with
 // ScanIndexForward false):
@@ -46,8 +48,8 @@ import (
 //	                                          INVITES#TEAM#<id>, gsi6 while pending)
 //	USER#<id>            RESET                the user's password reset link
 //
-// Login keys and email traces (pkg/users) are hashes: no key spells an
-// email, and RATE keys hash the IP. KEPT#USER lists the Idempotency-Key
+// Login keys, email traces (pkg/users) and search prefixes are hashes: no
+// key spells an email or a name, and RATE keys hash the IP. KEPT#USER lists the Idempotency-Key
 // answers that show a user, so that forgetting them removes those too.
 
 const (

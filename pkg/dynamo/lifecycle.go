@@ -307,6 +307,7 @@ func (s *Store) Purge(ctx context.Context, u *users.User, now time.Time, ev audi
 	if cur.TeamID != nil {
 		t.teamMembers(*cur.TeamID, -1)
 	}
+	t.searchIndex(cur, nil)
 	t.putAudit(ev)
 	if len(t.items)+len(actions) <= maxActions {
 		// What is theirs goes in the same transaction, most often.

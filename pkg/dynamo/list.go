@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ type page struct {
 	flags map[string]bool
 	// not are inequality conditions, alike: what the caller may not see.
 	not map[string]string
+	// contains are conditions that an attribute holds a substring, alike.
+	contains []contains
 	// since, if set, keeps only items sorted at or after it (a fmtTime).
 	since string
 	limit int
@@ -53,6 +56,9 @@ type page struct {
 	// window overrides FilterWindow (tests).
 	window int
 }
+
+// contains is the condition that attr holds value.
+type contains struct{ attr, value string }
 
 // cursor is a position in a list: the index sort key and the table key of
 // the last item read. The partition is never in it, but always rebuilt from
@@ -132,6 +138,12 @@ func (s *Store) query(ctx context.Context, p page) ([]map[string]types.Attribute
 		in.ExpressionAttributeNames["#f_"+attr] = attr
 		in.ExpressionAttributeValues[":n_"+attr] = str(value)
 		conds = append(conds, "#f_"+attr+" <> :n_"+attr)
+	}
+	for i, c := range p.contains {
+		in.ExpressionAttributeNames["#c_"+c.attr] = c.attr
+		v := fmt.Sprintf(":c_%s_%d", c.attr, i)
+		in.ExpressionAttributeValues[v] = str(c.value)
+		conds = append(conds, "contains(#c_"+c.attr+", "+v+")")
 	}
 	if len(conds) > 0 {
 		window := p.window

@@ -45,6 +45,7 @@ func (s *Store) createUser(u *users.User) *txn {
 	if u.TeamID != nil {
 		t.teamMembers(*u.TeamID, +1)
 	}
+	t.searchIndex(nil, u)
 	return t
 }
 
@@ -183,7 +184,7 @@ var userAttributes = func() []string {
 		indexKeys: indexKeys{GSI1PK: x, GSI1SK: x, GSI2PK: x, GSI2SK: x, GSI3PK: x, GSI3SK: x, GSI4PK: x, GSI4SK: x, GSI5PK: x, GSI5SK: x, GSI6PK: x, GSI6SK: x},
 		PK:        x, SK: x, ID: x, Email: x, EmailNorm: x, Username: x, GivenName: x, FamilyName: x, DisplayName: x,
 		Role: x, TeamID: x, Status: x, Usage: x, CreatedAt: x, UpdatedAt: x, LastLoginAt: x, PurgeAfter: x, InvitationID: x,
-		PasswordHash: x, Version: 1, SessionGen: 1, LastSeenAt: x, FailedLogins: 1, LastFailedAt: x, StatusBefore: x, Forget: []string{x},
+		PasswordHash: x, Version: 1, SessionGen: 1, LastSeenAt: x, FailedLogins: 1, LastFailedAt: x, StatusBefore: x, Forget: []string{x}, Terms: x,
 	}) {
 		names = append(names, name)
 	}
@@ -191,7 +192,7 @@ var userAttributes = func() []string {
 }()
 
 // userSideEffects adds what a change of the user implies beyond its item:
-// uniqueness items moved, counters, team member counts.
+// uniqueness items moved, counters, team member counts, search items.
 func (t *txn) userSideEffects(before, after *users.User) {
 	if oldN, newN := users.NormalizeEmail(before.Email), users.NormalizeEmail(after.Email); oldN != newN {
 		if oldN != "" {
@@ -225,6 +226,7 @@ func (t *txn) userSideEffects(before, after *users.User) {
 			t.teamMembers(*after.TeamID, +1)
 		}
 	}
+	t.searchIndex(before, after)
 }
 
 // deleteUnique releases a uniqueness item the user holds.
@@ -239,6 +241,9 @@ func (s *Store) ListUsers(ctx context.Context, q users.ListQuery) (users.Page, e
 }
 
 func (s *Store) listUsers(ctx context.Context, q users.ListQuery, window int) (users.Page, error) {
+	if !q.Words.Empty() && q.TeamID == "" {
+		return s.searchUsers(ctx, q, window)
+	}
 	p := page{index: "gsi1", partition: gsiUsers, filters: map[string]string{}, limit: q.Limit, cursor: q.Cursor,
 		base: isUserKey, errBadCursor: paging.ErrBadCursor, window: window}
 	facets := []struct{ index, facet, attr, value string }{
@@ -259,6 +264,11 @@ func (s *Store) listUsers(ctx context.Context, q users.ListQuery, window int) (u
 	}
 	if q.Hide != "" {
 		p.not = map[string]string{"role": string(q.Hide)}
+	}
+	for _, w := range q.Words.Words {
+		// A search within a team: the team's index, filtered on the terms
+		// its users carry (see search.go).
+		p.contains = append(p.contains, contains{"terms", " " + w})
 	}
 	items, next, err := s.query(ctx, p)
 	if err != nil {

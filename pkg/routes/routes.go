@@ -220,7 +220,7 @@ var All = []Route{
 
 	{Name: "get-me", Method: "GET", Path: "/me", Access: SignedIn, Dynamo: reads, Stats: true,
 		Budget: Budget{1, "a query of the user's sessions and keys, at the same time as the authentication (one round trip of latency)"}, Summary: "The caller's own user, with stats"},
-	{Name: "update-me", Method: "PATCH", Path: "/me", Access: SignedIn, Dynamo: with(reads, GetItem, PutItem, UpdateItem),
+	{Name: "update-me", Method: "PATCH", Path: "/me", Access: SignedIn, Dynamo: with(reads, GetItem, PutItem, UpdateItem, DeleteItem),
 		Budget:  Budget{2, "one transaction on the user read with the authentication (a retry after a concurrent change reads it again); when the display name changes, a query of the sessions that carry it"},
 		Summary: "Edit the caller's own names"},
 	{Name: "change-password", Method: "POST", Path: "/me/password", Access: SignedIn, Hashes: true, SendsEmail: true, Holds: true,
@@ -244,7 +244,8 @@ var All = []Route{
 		Budget: Budget{1, "one transaction: the key's item follows from the caller and its id"}, Summary: "Delete one of the caller's own API keys"},
 
 	{Name: "list-users", Method: "GET", Path: "/users", Access: Manager, Dynamo: reads,
-		Budget: Budget{1, "one query of one index, at any table size"}, Summary: "List users, newest first, with filters"},
+		Budget:  Budget{1, "one query of one index, at any table size; a search not narrowed to a team also reads its page's users, in one BatchGetItem (+1)"},
+		Summary: "List users, newest first, with search and filters"},
 	{Name: "create-user", Method: "POST", Path: "/users", Access: Manager, Dynamo: []Action{BatchGetItem, PutItem, UpdateItem}, Hashes: true,
 		Budget: Budget{2, "one transaction (and the Idempotency-Key record)"}, Summary: "Create a user who can sign in at once"},
 	{Name: "get-user", Method: "GET", Path: "/users/{id}", Access: Manager, Dynamo: reads, Stats: true,

@@ -74,11 +74,28 @@ type ListQuery struct {
 	Role   access.Role
 	TeamID string
 	Usage  Usage
+	// Search is the search parameter as given; List parses it into Words.
+	Search string
+	Words  Search
 	// Hide leaves the users of this role out: a manager's list has no
 	// admins.
 	Hide   access.Role
 	Limit  int
 	Cursor string
+}
+
+// Admits reports whether the user passes the query's filters other than
+// the search.
+func (q ListQuery) Admits(u *User) bool {
+	switch {
+	case q.Status != "" && u.Status != q.Status,
+		q.Role != "" && u.Role != q.Role,
+		q.TeamID != "" && u.Team() != q.TeamID,
+		q.Usage != "" && (u.Usage == nil || *u.Usage != q.Usage),
+		q.Hide != "" && u.Role == q.Hide:
+		return false
+	}
+	return true
 }
 
 // Page is one page of users.
@@ -103,6 +120,10 @@ func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 	}
 	if q.TeamID != "" && !ids.Valid("team", q.TeamID) {
 		bad.Add("team_id", "no such team")
+	}
+	var msg string
+	if q.Words, msg = ParseSearch(q.Search); msg != "" {
+		bad.Add("search", msg)
 	}
 	if err := bad.Err(); err != nil {
 		return Page{}, err

@@ -121,6 +121,12 @@ func (b *bench) listCases(n int) []request {
 	c := func(label, query string) request {
 		return request{route: "list-users", label: label, query: query, token: admin, status: 200, samples: n}
 	}
+	// A search reads its page's users after the query of its partition.
+	search := func(label, query string) request {
+		r := c(label, query)
+		r.extra, r.extraNote = 1, "a search: the page's users, in one BatchGetItem"
+		return r
+	}
 	first := c("no filter", "?limit=10")
 	first.cpu = true
 	return []request{
@@ -131,6 +137,10 @@ func (b *bench) listCases(n int) []request {
 		// No user is deactivated: the filter keeps nothing, the worst case
 		// of a filter the index does not serve.
 		c("status=deactivated&role=member (matches none)", "?limit=10&status=deactivated&role=member"),
+		search("search=seed (one word)", "?limit=10&search=seed"),
+		search("search=seed12 (six letters)", "?limit=10&search=seed12"),
+		search("search=seed1234 (longer than a prefix)", "?limit=10&search=seed1234"),
+		search("search=seed&role=member", "?limit=10&search=seed&role=member"),
 		{route: "get-summary", token: admin, status: 200, samples: n},
 	}
 }
