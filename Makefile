@@ -23,7 +23,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.build/*' \
 	-not -path './.local/*' -not -path './cdk.out/*' -not -path './.git/*')
 
-.PHONY: help tools chromium build synth run invoke test bench bench-compare screenshots clean clean-all
+.PHONY: help tools chromium build synth run invoke test scale bench bench-compare screenshots clean clean-all
 
 # help: list the targets (the default).
 help:
@@ -35,6 +35,7 @@ help:
 	@echo "make invoke   FN=get-me [EVENT=events/get-me.json]: run one function's binary"
 	@echo "              once against the stack of make run"
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
+	@echo "make scale    list and search first pages at 100,000 users against 100 (SCALE_USERS=)"
 	@echo "make bench    the benchmark against a fresh local stack"
 	@echo "make bench-compare  the last two benchmark runs side by side (OLD=, NEW= for others)"
 	@echo "make screenshots  the hosted pages in each state, desktop and phone, into docs/screenshots"
@@ -106,6 +107,15 @@ test: tools chromium
 	@go run ./scripts/withstack -- go test -count=1 ./...
 	@echo "==> synth"
 	@$(MAKE) --no-print-directory synth
+
+# scale: the first page of every list and search shape at SCALE_USERS
+# users (seeded through batch writes) against 100: the same calls, and no
+# more read capacity than its bound. make test runs it at 10,000; CI runs
+# this too.
+SCALE_USERS ?= 100000
+scale: tools
+	go run ./scripts/withstack -- env UMS_SCALE_USERS=$(SCALE_USERS) \
+		go test -count=1 -timeout 40m -run 'TestFirstPagesCostTheSameAt100AndAtScale' -v ./pkg/dynamo/
 
 # bench: the benchmark, against a fresh in-memory local stack.
 bench: tools

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/audit"
@@ -22,11 +23,17 @@ import (
 // cannot import dynamotest: it imports this package).
 func newTestStore(t *testing.T) *Store {
 	t.Helper()
+	return newTestStoreWith(t)
+}
+
+// newTestStoreWith is newTestStore with middleware on its client.
+func newTestStoreWith(t *testing.T, mw ...func(*middleware.Stack) error) *Store {
+	t.Helper()
 	ep := os.Getenv("DYNAMODB_ENDPOINT")
 	if ep == "" {
 		t.Fatal("DYNAMODB_ENDPOINT is not set: run the tests with make test")
 	}
-	c, err := NewClient(context.Background(), "us-east-1", ep)
+	c, err := NewClient(context.Background(), "us-east-1", ep, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, mw...) })
 	if err != nil {
 		t.Fatal(err)
 	}
