@@ -98,7 +98,7 @@ var seedParams = passwords.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 func main() {
 	n := flag.Int("n", 200, "requests per route for the latency percentiles")
 	nHash := flag.Int("n-hash", 30, "requests for the routes that run argon2id with the production parameters (login, logout after it, create-user)")
-	size := flag.Int("users", 2000, "users in the table for the at-size comparison")
+	size := flag.Int("users", 10000, "users in the table for the at-size comparison (seeded through batch writes)")
 	workers := flag.Int("seed-workers", 16, "goroutines seeding users")
 	flag.Parse()
 
