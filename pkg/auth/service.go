@@ -189,6 +189,10 @@ var ErrInvalidCredentials = apperr.New(apperr.KindUnauthorized, "invalid_credent
 // request writes it again: activity costs a write at most this often.
 const TouchEvery = 5 * time.Minute
 
+// unknownUserID is the user an unknown login reads: no user has it (ids
+// are base32, lower case).
+const unknownUserID = "usr_UNKNOWN"
+
 // signInTries bounds how often one sign-in is decided again because the
 // user changed meanwhile: each retry follows a write that landed.
 const signInTries = 10
@@ -267,7 +271,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	if look.IPFailures >= IPFailureLimit {
 		return nil, s.throttled(ctx, attempt, look.UserID, window.Add(IPWindow).Sub(now))
 	}
-	unknown := func() error {
+	unknown := func(read bool) error {
+		if !read {
+			// The read a known login makes of its user: an unknown login
+			// takes as many round trips as a wrong password, and as long.
+			_, _ = s.store.GetUser(ctx, unknownUserID)
+		}
 		passwords.VerifyDummy(in.Password)
 		f := counted
 		f.LoginKey = loginKey
@@ -277,13 +286,13 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		if until := LockedUntil(look.Failures, look.LastFailure); now.Before(until) {
 			return nil, s.throttled(ctx, attempt, "", until.Sub(now))
 		}
-		return nil, unknown()
+		return nil, unknown(false)
 	}
 	u, err := s.store.GetUser(ctx, look.UserID)
 	if errors.Is(err, users.ErrNotFound) {
 		// The uniqueness item outlived its user for a moment (a purge in
 		// flight): the login is unknown.
-		return nil, unknown()
+		return nil, unknown(true)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
@@ -334,7 +343,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		case errors.Is(err, ErrIPLimited):
 			return nil, s.throttled(ctx, attempt, u.ID, window.Add(IPWindow).Sub(now))
 		case errors.Is(err, users.ErrNotFound):
-			return nil, unknown()
+			return nil, unknown(true)
 		case errors.As(err, &changed) && try < signInTries:
 			// Another sign-in or change landed between our read and write:
 			// decide again on the user as it now is.
