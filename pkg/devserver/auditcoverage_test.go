@@ -221,11 +221,15 @@ func (e *env) eventsOf(requestID string) []map[string]any {
 // Rule 8 on every route: each mutating route of the table, performed once,
 // writes exactly one audit event, with the request's actor, target, source
 // IP and request id, and no secret; as a system key, the actor is the key.
-// The jobs write one per change, acted by the system.
+// The jobs write one per change, acted by the system. And no secret any
+// of them was sent or answered (passwords, tokens, keys, reset links), nor
+// a hash, reaches a log line.
 func TestEveryChangeWritesOneAuditEvent(t *testing.T) {
 	e := newEnv(t)
 	adminID := e.must(200, e.do("GET", "/me", e.admin, nil)).str("id")
 	calls := auditCalls(e, adminID)
+	// Every secret sent or answered, to look for in the logs at the end.
+	secrets := []string{adminPassword, secretOf(e.admin)}
 	for _, r := range routes.All {
 		if !r.Writes() || r.Kind == routes.Page {
 			continue
@@ -246,6 +250,11 @@ func TestEveryChangeWritesOneAuditEvent(t *testing.T) {
 				t.Fatalf("%d audit events for one %s, want 1: %v", len(evs), r.Name, evs)
 			}
 			checkEvent(t, evs[0], c, res, e.ip)
+			secrets = append(secrets, c.secrets...)
+			secrets = append(secrets, secretOf(c.token))
+			for _, f := range []string{"token", "key", "reset_url"} {
+				secrets = append(secrets, secretOf(res.str(f)))
+			}
 		})
 	}
 
@@ -280,6 +289,34 @@ func TestEveryChangeWritesOneAuditEvent(t *testing.T) {
 			t.Fatalf("%s: %d %s events for %d done", job, n, action, rep.Done)
 		}
 	}
+
+	// No secret reached a log line, on any of these routes.
+	logs := e.logs.String()
+	for _, s := range append(secrets, "$argon2", "password_hash") {
+		if s != "" && strings.Contains(logs, s) {
+			t.Fatalf("the logs hold a secret: %q", s)
+		}
+	}
+}
+
+// secretOf is the part of a token, key or link that is secret: an API
+// key's before its owner ("umk_<secret>.<owner>"), a token's after its id
+// ("<id>.<secret>"), also in a link's query.
+func secretOf(s string) string {
+	if _, q, ok := strings.Cut(s, "token="); ok {
+		s = q
+	}
+	if key, ok := strings.CutPrefix(s, "umk_"); ok {
+		secret, _, _ := strings.Cut(key, ".")
+		return secret
+	}
+	if _, secret, ok := strings.Cut(s, "."); ok && len(secret) >= 16 {
+		return secret
+	}
+	if len(s) >= 16 {
+		return s
+	}
+	return ""
 }
 
 func checkEvent(t *testing.T, ev map[string]any, c auditCall, res response, ip string) {
