@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -86,6 +87,9 @@ type Request struct {
 	// request sees one time. It has at most millisecond precision, like
 	// every time the service stores or returns.
 	Now time.Time
+	// Calls, if set, counts the DynamoDB requests made for the request
+	// (pkg/dynamo's transport adds to it): its log line reports them.
+	Calls *atomic.Int32
 }
 
 type actorKey struct{}

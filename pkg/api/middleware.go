@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/usermgmt/ums/pkg/access"
@@ -80,7 +81,8 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
 		ctx = context.WithValue(ctx, loggerKey{}, rlog)
-		ctx = access.WithRequest(ctx, access.Request{ID: id, IP: ip, UserAgent: r.UserAgent(), Route: route.Name, Now: start})
+		calls := new(atomic.Int32)
+		ctx = access.WithRequest(ctx, access.Request{ID: id, IP: ip, UserAgent: r.UserAgent(), Route: route.Name, Now: start, Calls: calls})
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		actorID := ""
 		defer func() {
@@ -98,6 +100,7 @@ func Wrap(route routes.Route, h http.Handler, o Options) http.Handler {
 				slog.Int64("duration_ms", now().Sub(start).Milliseconds()),
 				slog.String("ip", ip),
 				slog.String("actor_id", actorID),
+				slog.Int("dynamodb_calls", int(calls.Load())),
 			)
 		}()
 

@@ -2,6 +2,7 @@ package devserver_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -289,6 +290,33 @@ func TestNoSecretInLogs(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Fatalf("the logs contain a secret: %q", s)
 		}
+	}
+
+	// Every request's line says what it was, how it ended, how long it
+	// took and how many DynamoDB calls it made: a GET /me, two (the
+	// authentication, the query of its stats); the refused one, none.
+	me := e.must(200, e.do("GET", "/me", tok, nil))
+	calls := map[string]float64{}
+	for line := range strings.Lines(e.logs.String()) {
+		var l map[string]any
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("a log line that is not JSON: %q", line)
+		}
+		if l["msg"] != "request" {
+			continue
+		}
+		for _, k := range []string{"request_id", "route", "method", "path", "status", "duration_ms", "ip", "dynamodb_calls"} {
+			if _, ok := l[k]; !ok {
+				t.Fatalf("a request line without %s: %q", k, line)
+			}
+		}
+		calls[l["request_id"].(string)] = l["dynamodb_calls"].(float64)
+	}
+	if got := calls[me.header.Get("X-Request-Id")]; got != 2 {
+		t.Errorf("GET /me logged %v DynamoDB calls, want 2", got)
+	}
+	if got, ok := calls[r.header.Get("X-Request-Id")]; !ok || got != 0 {
+		t.Errorf("the refused request logged %v DynamoDB calls, want 0", got)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/usermgmt/ums/pkg/access"
 )
 
 // conns is the HTTP client of the DynamoDB client: HTTP/1.1 keep-alive
@@ -62,6 +64,9 @@ func newConns() *conns {
 // reused connection that the server had closed meanwhile is sent once more,
 // on a new one.
 func (p *conns) Do(req *http.Request) (*http.Response, error) {
+	if n := access.RequestFrom(req.Context()).Calls; n != nil {
+		n.Add(1)
+	}
 	for attempt := 0; ; attempt++ {
 		c, reused, err := p.get(req)
 		if err != nil {
