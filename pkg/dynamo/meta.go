@@ -105,20 +105,7 @@ func (t *txn) applyDelta(d users.Delta) {
 	if d.Seats() > 1 || d.ActiveAdmins < -1 {
 		panic("dynamo: one change moves at most one seat and one admin")
 	}
-	e := newExpr()
-	for _, c := range []struct {
-		attr string
-		n    int
-	}{
-		{cInvited, d.Invited}, {cActive, d.Active}, {cDeactivated, d.Deactivated},
-		{cInDeletion, d.InDeletion}, {cAnonymized, d.Anonymized},
-		{cActiveRegistered, d.ActiveRegistered}, {cActiveConnected, d.ActiveConnected},
-		{cActiveUsed, d.ActiveUsed}, {cActiveAdmins, d.ActiveAdmins}, {cSeats, d.Seats()},
-	} {
-		if c.n != 0 {
-			e.add(c.attr, c.n)
-		}
-	}
+	e := addCounts(newExpr(), d)
 	if d.Seats() > 0 {
 		lic, seats := e.n(attrSettings+".license_count"), e.n(cSeats)
 		e.where(fmt.Sprintf("attribute_not_exists(%s) OR %s = %s OR attribute_not_exists(%s) OR %s < %s",
@@ -136,4 +123,22 @@ func (t *txn) applyDelta(d users.Delta) {
 		}
 		return apperr.ErrInternal
 	}))
+}
+
+// addCounts adds d to the counters, in e.
+func addCounts(e *expr, d users.Delta) *expr {
+	for _, c := range []struct {
+		attr string
+		n    int
+	}{
+		{cInvited, d.Invited}, {cActive, d.Active}, {cDeactivated, d.Deactivated},
+		{cInDeletion, d.InDeletion}, {cAnonymized, d.Anonymized},
+		{cActiveRegistered, d.ActiveRegistered}, {cActiveConnected, d.ActiveConnected},
+		{cActiveUsed, d.ActiveUsed}, {cActiveAdmins, d.ActiveAdmins}, {cSeats, d.Seats()},
+	} {
+		if c.n != 0 {
+			e.add(c.attr, c.n)
+		}
+	}
+	return e
 }

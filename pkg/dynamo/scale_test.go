@@ -11,48 +11,29 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/dynamo/capacity"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/users"
 )
 
-// capacity records the DynamoDB calls made and the read capacity they
+// recorder records the DynamoDB calls made and the read capacity they
 // consumed, asking each read for it (ReturnConsumedCapacity).
-type capacity struct {
+type recorder struct {
 	mu    sync.Mutex
 	ops   []string
 	units float64
 }
 
-func (c *capacity) middleware(st *middleware.Stack) error {
+func (c *recorder) middleware(st *middleware.Stack) error {
 	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ScaleCapacity",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			total := types.ReturnConsumedCapacityTotal
-			switch p := in.Parameters.(type) {
-			case *dynamodb.QueryInput:
-				p.ReturnConsumedCapacity = total
-			case *dynamodb.BatchGetItemInput:
-				p.ReturnConsumedCapacity = total
-			case *dynamodb.ScanInput:
-				p.ReturnConsumedCapacity = total
-			}
+			capacity.Ask(in.Parameters)
 			out, md, err := next.HandleInitialize(ctx, in)
-			var units float64
-			switch r := out.Result.(type) {
-			case *dynamodb.QueryOutput:
-				if r.ConsumedCapacity != nil {
-					units = aws.ToFloat64(r.ConsumedCapacity.CapacityUnits)
-				}
-			case *dynamodb.BatchGetItemOutput:
-				for _, cc := range r.ConsumedCapacity {
-					units += aws.ToFloat64(cc.CapacityUnits)
-				}
-			}
+			units, _ := capacity.Consumed(middleware.GetOperationName(ctx), out.Result)
 			c.mu.Lock()
 			c.ops = append(c.ops, middleware.GetOperationName(ctx))
 			c.units += units
@@ -61,7 +42,7 @@ func (c *capacity) middleware(st *middleware.Stack) error {
 		}), middleware.Before)
 }
 
-func (c *capacity) take() ([]string, float64) {
+func (c *recorder) take() ([]string, float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ops, units := c.ops, c.units
@@ -159,7 +140,7 @@ type measured struct {
 	items int
 }
 
-func measure(t *testing.T, s *Store, c *capacity, sh shape, limit int) measured {
+func measure(t *testing.T, s *Store, c *recorder, sh shape, limit int) measured {
 	t.Helper()
 	q := sh.q
 	q.Limit = limit
@@ -193,7 +174,7 @@ func TestFirstPagesCostTheSameAt100AndAtScale(t *testing.T) {
 		}
 		size = n
 	}
-	c := &capacity{}
+	c := &recorder{}
 	s := newTestStoreWith(t, c.middleware)
 	ctx := context.Background()
 	teams := make([]string, 50)
@@ -239,6 +220,14 @@ func TestFirstPagesCostTheSameAt100AndAtScale(t *testing.T) {
 	start := time.Now()
 	seed(100, size)
 	seeded := time.Since(start)
+	// The counters are those of the users seeded, as if each was created.
+	var want users.Delta
+	for i := range size {
+		want = want.Plus(users.DeltaOf(nil, seedUser(i, teams, base)))
+	}
+	if _, got, err := s.GetCounts(ctx); err != nil || got != users.Counts(want) {
+		t.Fatalf("counts %+v (%v), want %+v", got, err, want)
+	}
 
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)

@@ -33,13 +33,7 @@ func (s *Store) SeedUsers(ctx context.Context, us []*users.User, workers int) er
 		for _, w := range t.items {
 			items = append(items, w.Put.Item)
 		}
-		d := users.DeltaOf(nil, u)
-		total = users.Delta{
-			Invited: total.Invited + d.Invited, Active: total.Active + d.Active, Deactivated: total.Deactivated + d.Deactivated,
-			InDeletion: total.InDeletion + d.InDeletion, Anonymized: total.Anonymized + d.Anonymized,
-			ActiveRegistered: total.ActiveRegistered + d.ActiveRegistered, ActiveConnected: total.ActiveConnected + d.ActiveConnected,
-			ActiveUsed: total.ActiveUsed + d.ActiveUsed, ActiveAdmins: total.ActiveAdmins + d.ActiveAdmins,
-		}
+		total = total.Plus(users.DeltaOf(nil, u))
 		if u.TeamID != nil {
 			teams[*u.TeamID]++
 		}
@@ -47,26 +41,12 @@ func (s *Store) SeedUsers(ctx context.Context, us []*users.User, workers int) er
 	if err := s.batchWrite(ctx, items, workers); err != nil {
 		return err
 	}
-	e := newExpr()
-	for _, c := range []struct {
-		attr string
-		n    int
-	}{
-		{cInvited, total.Invited}, {cActive, total.Active}, {cDeactivated, total.Deactivated},
-		{cInDeletion, total.InDeletion}, {cAnonymized, total.Anonymized},
-		{cActiveRegistered, total.ActiveRegistered}, {cActiveConnected, total.ActiveConnected},
-		{cActiveUsed, total.ActiveUsed}, {cActiveAdmins, total.ActiveAdmins}, {cSeats, total.Seats()},
-	} {
-		if c.n != 0 {
-			e.add(c.attr, c.n)
-		}
-	}
 	if len(teams) >= maxActions {
 		return fmt.Errorf("dynamo: seed: %d teams, at most %d", len(teams), maxActions-1)
 	}
 	t := s.txn()
 	if !total.IsZero() {
-		t.update(metaKey(), e.build(), onFail{})
+		t.update(metaKey(), addCounts(newExpr(), total).build(), onFail{})
 	}
 	for team, n := range teams {
 		t.teamMembers(team, n)

@@ -28,6 +28,16 @@ func (d Delta) IsZero() bool { return d == Delta{} }
 // Seats is the change in seats taken.
 func (d Delta) Seats() int { return d.Invited + d.Active }
 
+// Plus is the change of d and o together.
+func (d Delta) Plus(o Delta) Delta {
+	return Delta{
+		Invited: d.Invited + o.Invited, Active: d.Active + o.Active, Deactivated: d.Deactivated + o.Deactivated,
+		InDeletion: d.InDeletion + o.InDeletion, Anonymized: d.Anonymized + o.Anonymized,
+		ActiveRegistered: d.ActiveRegistered + o.ActiveRegistered, ActiveConnected: d.ActiveConnected + o.ActiveConnected,
+		ActiveUsed: d.ActiveUsed + o.ActiveUsed, ActiveAdmins: d.ActiveAdmins + o.ActiveAdmins,
+	}
+}
+
 // DeltaOf returns the change of the counts when before becomes after; a nil
 // before is a new user, a nil after a removed one.
 func DeltaOf(before, after *User) Delta {

@@ -291,7 +291,7 @@ func (b *bench) measure(c request) (Row, error) {
 			row.MinCalls = len(ops)
 		}
 		row.Waves = max(row.Waves, waves(made))
-		if r, w := capacity(made); r+w > row.RCU+row.WCU {
+		if r, w := unitsOf(made); r+w > row.RCU+row.WCU {
 			row.RCU, row.WCU = r, w
 		}
 		row.Scanned = row.Scanned || slices.Contains(ops, "Scan")

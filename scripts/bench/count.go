@@ -7,10 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/usermgmt/ums/pkg/dynamo/capacity"
 )
 
 // call is one DynamoDB call: its operation, when it ran, and the read and
@@ -35,11 +34,11 @@ func (c *calls) middleware(st *middleware.Stack) error {
 	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchCountCalls",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			k := call{op: middleware.GetOperationName(ctx), start: time.Now()}
-			askCapacity(in.Parameters)
+			capacity.Ask(in.Parameters)
 			out, md, err := next.HandleInitialize(ctx, in)
 			k.end = time.Now()
 			if err == nil {
-				k.rcu, k.wcu = consumed(k.op, out.Result)
+				k.rcu, k.wcu = capacity.Consumed(k.op, out.Result)
 			}
 			c.mu.Lock()
 			c.list = append(c.list, k)
@@ -48,80 +47,8 @@ func (c *calls) middleware(st *middleware.Stack) error {
 		}), middleware.Before)
 }
 
-// askCapacity sets ReturnConsumedCapacity on a DynamoDB input.
-func askCapacity(params any) {
-	total := types.ReturnConsumedCapacityTotal
-	switch in := params.(type) {
-	case *dynamodb.GetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchGetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.QueryInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.ScanInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.PutItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.UpdateItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.DeleteItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.TransactWriteItemsInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchWriteItemInput:
-		in.ReturnConsumedCapacity = total
-	}
-}
-
-// consumed is the read and write units a call's output reports: a read's
-// units are read units, a write's write units, except where DynamoDB
-// splits them (a transaction's condition checks read).
-func consumed(op string, result any) (rcu, wcu float64) {
-	var cs []types.ConsumedCapacity
-	switch out := result.(type) {
-	case *dynamodb.GetItemOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.BatchGetItemOutput:
-		cs = out.ConsumedCapacity
-	case *dynamodb.QueryOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.ScanOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.PutItemOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.UpdateItemOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.DeleteItemOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.TransactWriteItemsOutput:
-		cs = out.ConsumedCapacity
-	case *dynamodb.BatchWriteItemOutput:
-		cs = out.ConsumedCapacity
-	}
-	read := slices.Contains([]string{"GetItem", "BatchGetItem", "Query", "Scan"}, op)
-	for _, c := range cs {
-		r, w := aws.ToFloat64(c.ReadCapacityUnits), aws.ToFloat64(c.WriteCapacityUnits)
-		switch {
-		case r+w > 0:
-			rcu, wcu = rcu+r, wcu+w
-		case read:
-			rcu += aws.ToFloat64(c.CapacityUnits)
-		default:
-			wcu += aws.ToFloat64(c.CapacityUnits)
-		}
-	}
-	return rcu, wcu
-}
-
-func one(c *types.ConsumedCapacity) []types.ConsumedCapacity {
-	if c == nil {
-		return nil
-	}
-	return []types.ConsumedCapacity{*c}
-}
-
-// capacity sums the units of calls.
-func capacity(l []call) (rcu, wcu float64) {
+// unitsOf sums the units of calls.
+func unitsOf(l []call) (rcu, wcu float64) {
 	for _, k := range l {
 		rcu, wcu = rcu+k.rcu, wcu+k.wcu
 	}
