@@ -213,6 +213,14 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: stage.Url()})
 	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
+	// The admin console is a route like any other; where the stack serves
+	// it, its address is worth printing after cdk deploy.
+	if slices.ContainsFunc(props.Routes, func(r routes.Route) bool { return r.Name == "console" }) {
+		awscdk.NewCfnOutput(stack, jsii.String("ConsoleUrl"), &awscdk.CfnOutputProps{
+			Description: jsii.String("The admin console: sign in with an admin's email or username"),
+			Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/console")}),
+		})
+	}
 	return stack
 }
 

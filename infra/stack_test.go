@@ -834,6 +834,32 @@ func TestStack(t *testing.T) {
 			tmpl.HasOutput(jsii.String("ApiUrl"), map[string]any{})
 		})
 	})
+
+	// The console is served by its routes, like the API (one route and one
+	// function each, above); the stack prints its address when it has them.
+	t.Run("the console's address is an output where the stack serves it", func(t *testing.T) {
+		outputs := func(tm *template) map[string]any {
+			m, _ := (*tm.ToJSON())["Outputs"].(map[string]any)
+			return m
+		}
+		out, ok := outputs(tmpl)["ConsoleUrl"].(map[string]any)
+		if !ok {
+			t.Fatalf("no ConsoleUrl output: %v", outputs(tmpl))
+		}
+		got := render(out["Value"])
+		if got != "${"+apiID+".ApiEndpoint}/console" {
+			t.Errorf("ConsoleUrl = %s, want the API's endpoint and /console", got)
+		}
+		for _, name := range []string{"console", "console-file"} {
+			r, _ := routes.ByName(name)
+			if r.Access != routes.Public || r.Kind != routes.Page || grants.ForRoute(r) != nil {
+				t.Errorf("%s: access %s, kind %d, grants %v: want a public page that reads nothing", name, r.Access, r.Kind, grants.ForRoute(r))
+			}
+		}
+		if _, ok := outputs(bareTmpl)["ConsoleUrl"]; ok {
+			t.Error("a stack without the console's routes prints its address")
+		}
+	})
 }
 
 // wantStatements is the template's form of pkg/grants statements, with the
