@@ -96,7 +96,9 @@ func rowOf(email string) string {
 func act(t *testing.T, ctx context.Context, email, action string) {
 	t.Helper()
 	wait(t, ctx, "the row of "+email, rowOf(email)+` !== undefined`)
-	step(t, ctx, action+" "+email, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#users-table tr[data-email=%q] button[data-action=%q]`, email, action))))
+	// Clicked from the page itself: the table may be redrawn (a reload
+	// after the last action) between finding a button and clicking it.
+	wait(t, ctx, action+" "+email, fmt.Sprintf(`(() => { const b = document.querySelector('#users-table tr[data-email=%q] button[data-action=%q]'); if (!b || b.disabled) return false; b.click(); return true; })()`, email, action))
 }
 
 // confirmDialog presses the confirming button of the open dialog.
@@ -133,7 +135,6 @@ func TestConsoleInABrowser(t *testing.T) {
 	wait(t, ctx, "the users table", `document.getElementById("users-table") !== null && document.getElementById("summary-registered") !== null`)
 	registered := summaryCount(t, ctx, "registered")
 	fitsPhone(t, ctx)
-	shots(t, ctx, "console-users")
 
 	// Create a user.
 	ada := emailtest.Address("ada", "example.com")
@@ -193,6 +194,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	step(t, ctx, "make a link", chromedp.WaitVisible(chromedp.ID("reset-copy-link")), chromedp.Click(chromedp.ID("reset-copy-link")))
 	wait(t, ctx, "the link", `document.getElementById("reset-link") !== null`)
 	shots(t, ctx, "console-reset-link")
+	wait(t, ctx, "no stray value in the dialog", `!/\b(null|undefined|NaN)\b|\[object /.test(document.body.innerText)`)
 	link := value(t, ctx, "the link", chromedp.Text(chromedp.ID("reset-link")))
 	if !strings.HasPrefix(link, e.url+"/pages/reset-password") {
 		t.Fatalf("the reset link is %q", link)
@@ -254,7 +256,21 @@ func TestConsoleInABrowser(t *testing.T) {
 	for _, s := range []string{"invitations", "sessions", "attempts", "audit", "teams", "keys", "settings", "account"} {
 		step(t, ctx, "open "+s, chromedp.Click(chromedp.ID("nav-"+s)))
 		wait(t, ctx, s+" is shown", fmt.Sprintf(`location.hash === "#/%s" && document.getElementById("view-title") !== null && document.querySelector("main .alert") === null`, s))
+		wait(t, ctx, s+" has no stray value", `!/\b(null|undefined|NaN)\b|\[object /.test(document.body.innerText)`)
 	}
+	// Licenses, set in the settings, give the summary its percentages.
+	step(t, ctx, "open the settings", chromedp.Click(chromedp.ID("nav-settings")), chromedp.WaitVisible(chromedp.ID("set-license_count")))
+	step(t, ctx, "ten licenses",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("set-license_count").value = ""`),
+		chromedp.SendKeys(chromedp.ID("set-license_count"), "10"),
+		chromedp.Click(chromedp.ID("settings-save")))
+	wait(t, ctx, "saved", `document.getElementById("status").textContent.includes("Settings saved")`)
+	if got := e.must(200, e.do("GET", "/settings", e.admin, nil)).num("license_count"); got != 10 {
+		t.Fatalf("license_count %d after saving 10", got)
+	}
+	step(t, ctx, "back to the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "the share of the licenses", `document.querySelector("#summary-licenses .n")?.textContent === "10" && document.querySelector("#summary-registered .l").textContent.includes("% of licenses")`)
+	shots(t, ctx, "console-users")
 	shots(t, ctx, "console-account")
 
 	// A manager sees their team only, and is offered only what they may do.
@@ -282,6 +298,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("a manager is offered the roles %v", roles)
 	}
 	step(t, ctx, "close it", chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open]").close()`))
+	wait(t, ctx, "no stray value", `!/\b(null|undefined|NaN)\b|\[object /.test(document.body.innerText)`)
 	fitsPhone(t, ctx)
 	shots(t, ctx, "console-manager")
 

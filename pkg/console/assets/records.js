@@ -11,15 +11,18 @@ export function paged(caption, headers, fetch, row, empty) {
   const more = h("div", { class: "more" });
   let items = [];
   let cursor = "";
+  let latest = 0; // only the latest request's answer is shown
   const load = async (append) => {
+    const mine = ++latest;
     try {
       const page = await fetch(append ? cursor : "");
+      if (mine !== latest) return;
       items = append ? items.concat(page.items) : page.items;
       cursor = page.next_cursor || "";
       box.replaceChildren(table(caption, headers, items.map(row), empty));
       more.replaceChildren(cursor ? h("button", { type: "button", class: "secondary", onclick: () => load(true) }, "Load more") : "");
     } catch (p) {
-      box.replaceChildren(h("p", { class: "alert", role: "alert" }, explain(p)));
+      if (mine === latest) box.replaceChildren(h("p", { class: "alert", role: "alert" }, explain(p)));
     }
   };
   return { el: h("div", {}, box, more), load };

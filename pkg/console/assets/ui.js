@@ -106,7 +106,7 @@ export function dialog(title, build) {
     const d = h("dialog", { "aria-labelledby": heading.id }, heading);
     let result = null;
     const close = (v) => { result = v === undefined ? null : v; d.close(); };
-    d.append(...[].concat(build(close)));
+    d.append(...[].concat(build(close)).filter(Boolean));
     d.addEventListener("close", () => { d.remove(); resolve(result); });
     document.body.append(d);
     d.showModal();

@@ -27,7 +27,7 @@ export async function usersView(root, alive) {
   const teamFilter = field("Team", f.team_id);
   teamFilter.hidden = !isAdmin(); // a manager's lists are their team's already
 
-  root.append(
+  root.append(...[
     h("div", { class: "toolbar" },
       h("h1", { id: "view-title", tabindex: "-1" }, "Users"),
       h("div", { class: "actions" },
@@ -37,7 +37,7 @@ export async function usersView(root, alive) {
     h("form", { class: "toolbar", role: "search", "aria-label": "Find users", onsubmit: (ev) => { ev.preventDefault(); filters.search = search.value.trim(); load(); } },
       h("label", { class: "grow", for: search.id }, "Search", search),
       teamFilter, field("Status", f.status), field("Role", f.role), field("Usage", f.usage)),
-    list, more);
+    list, more].filter(Boolean));
 
   let cursor = null;
   let rows = [];
@@ -58,13 +58,18 @@ export async function usersView(root, alive) {
       stat("connected-not-used", s.connected_not_used, "signed in, not used yet"));
   }
 
+  // Filters change faster than the server answers: only the answer to
+  // the latest request is shown, whatever order they arrive in.
+  let latest = 0;
   async function load(append) {
     const params = Object.assign({ limit: 50 }, filters, { cursor: append ? cursor : "" });
+    const mine = ++latest;
     let page;
     try {
       page = await get("/users", params);
+      if (mine !== latest) return;
     } catch (p) {
-      if (!alive()) return;
+      if (!alive() || mine !== latest) return;
       list.replaceChildren(h("p", { class: "alert", role: "alert", id: "users-error" }, explain(p)));
       more.replaceChildren();
       return;
@@ -104,7 +109,7 @@ function row(u, reload) {
     badge(u.role),
     [badge(u.status), " ", u.usage ? badge(u.usage) : null,
       u.status === "in_deletion" && u.purge_after ? h("span", { class: "sub" }, "purged " + when(u.purge_after)) : null],
-    u.last_seen_at ? h("span", { title: when(u.last_seen_at) }, ago(u.last_seen_at)) : h("span", { class: "muted" }, "never"),
+    seen(u.last_seen_at || u.last_login_at),
     h("div", { class: "actions" }, actionsFor(u, reload)),
   ];
   cells.attrs = { "data-email": u.email || "", "data-id": u.id, "data-status": u.status };
@@ -113,6 +118,8 @@ function row(u, reload) {
 
 // actionsFor offers what the state allows and the role may do; the server
 // has the last word, and its refusal is shown.
+const seen = (at) => at ? h("span", { title: when(at) }, ago(at)) : h("span", { class: "muted" }, "never");
+
 function actionsFor(u, reload) {
   if (!mayManage(u) || u.status === "anonymized") return [];
   const self = state.me && state.me.id === u.id;
@@ -298,9 +305,9 @@ function resetPassword(u) {
     const out = h("div", { id: "reset-result" });
     const link = async (send) => {
       const r = await post("/users/" + u.id + "/password-reset", { send_email: send });
-      out.replaceChildren(
+      out.replaceChildren(...[
         send ? h("p", { class: "notice" }, "A reset link was emailed to " + who + ". It works once, until " + when(r.expires_at) + ".") : null,
-        secretBox("Reset link", r.reset_url, "reset-link"));
+        secretBox("Reset link", r.reset_url, "reset-link")].filter(Boolean));
     };
     const pw = input("password", { type: "password", autocomplete: "new-password", id: "reset-new-password" });
     const end = h("input", { type: "checkbox", name: "end_sessions", checked: true, id: "reset-end-sessions" });
