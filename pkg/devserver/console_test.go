@@ -268,6 +268,18 @@ func TestConsoleInABrowser(t *testing.T) {
 	if got := e.must(200, e.do("GET", "/settings", e.admin, nil)).num("license_count"); got != 10 {
 		t.Fatalf("license_count %d after saving 10", got)
 	}
+	// A system key: its secret shown once, with a copy button.
+	step(t, ctx, "open the keys", chromedp.Click(chromedp.ID("nav-keys")), chromedp.WaitVisible(chromedp.ID("key-name")))
+	step(t, ctx, "make a key", chromedp.SendKeys(chromedp.ID("key-name"), "billing sync"), setSelect("#key-role", "manager"), setSelect("#key-team", compilers),
+		chromedp.Click(chromedp.ID("key-submit")))
+	wait(t, ctx, "the secret, once", `document.getElementById("key-secret")?.textContent.startsWith("umk_") && document.querySelector("#new-key button[data-copy]") !== null`)
+	secret := value(t, ctx, "secret", chromedp.Text(chromedp.ID("key-secret")))
+	if got := e.do("GET", "/users", secret, nil); got.status != 200 {
+		t.Errorf("the key the console showed does not work: %d %s", got.status, got.raw)
+	}
+	step(t, ctx, "reopen the keys", chromedp.Click(chromedp.ID("nav-users")), chromedp.WaitVisible(chromedp.ID("users")), chromedp.Click(chromedp.ID("nav-keys")))
+	wait(t, ctx, "the key listed, its secret gone", `document.body.innerText.includes("billing sync") && document.getElementById("key-secret") === null && !document.body.innerText.includes(`+fmt.Sprintf("%q", secret)+`)`)
+
 	step(t, ctx, "back to the users", chromedp.Click(chromedp.ID("nav-users")))
 	wait(t, ctx, "the share of the licenses", `document.querySelector("#summary-licenses .n")?.textContent === "10" && document.querySelector("#summary-registered .l").textContent.includes("% of licenses")`)
 	shots(t, ctx, "console-users")
@@ -301,6 +313,18 @@ func TestConsoleInABrowser(t *testing.T) {
 	wait(t, ctx, "no stray value", `!/\b(null|undefined|NaN)\b|\[object /.test(document.body.innerText)`)
 	fitsPhone(t, ctx)
 	shots(t, ctx, "console-manager")
+
+	// Text meets WCAG AA contrast against what is behind it: 4.5:1, or
+	// 3:1 for large text (disabled controls are exempt).
+	for _, view := range []string{"users", "account"} {
+		step(t, ctx, "open "+view, chromedp.Click(chromedp.ID("nav-"+view)))
+		wait(t, ctx, view+" is shown", fmt.Sprintf(`location.hash === "#/%s" && document.getElementById("view-title") !== null`, view))
+		if low := value(t, ctx, "contrast", chromedp.Evaluate[[]string](contrastJS)); len(low) > 0 {
+			t.Errorf("%s: text below WCAG AA contrast: %v", view, low)
+		}
+	}
+	step(t, ctx, "back to the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "the users", `document.getElementById("users-table") !== null`)
 
 	// Every control is labelled.
 	unlabelled := value(t, ctx, "labels", chromedp.Evaluate[[]string](`[...document.querySelectorAll("input, select, textarea, button")].filter((c) => !(c.labels && c.labels.length) && !c.getAttribute("aria-label") && !c.textContent.trim()).map((c) => c.outerHTML)`))
@@ -343,3 +367,26 @@ func TestConsoleSearchInABrowser(t *testing.T) {
 		}
 	}
 }
+
+// contrastJS lists the visible text whose contrast with its background is
+// below WCAG AA, as "text: ratio".
+const contrastJS = `(() => {
+  const rgb = (c) => { const m = c.match(/[\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const behind = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.a > 0.5) return c; } return { r: 255, g: 255, b: 255 }; };
+  const out = [];
+  let checked = 0;
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest("[hidden], .vh, .skip, :disabled") || !el.offsetParent) continue;
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(el);
+    checked++;
+    const a = lum(rgb(st.color)), b = lum(behind(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push(el.textContent.trim().slice(0, 40) + ": " + ratio.toFixed(2));
+  }
+  if (checked < 20) out.push("only " + checked + " texts checked");
+  return out;
+})()`

@@ -46,13 +46,16 @@ function renameTeam(t) {
 function keyForm(path, withRole, reload) {
   const out = h("div", { id: "new-key" });
   const fields = [field("Name", input("name", { required: true, autocomplete: "off", id: path === "/api-keys" ? "key-name" : "my-key-name" }))];
-  if (withRole) fields.push(field("Role", select("role", ["member", "manager", "admin"], "member", { id: "key-role" })));
+  if (withRole) {
+    fields.push(field("Role", select("role", ["member", "manager", "admin"], "member", { id: "key-role" })));
+    fields.push(field("Team", select("team_id", [["", "No team"]].concat(state.teams.map((t) => [t.id, t.name])), "", { id: "key-team" }), "A manager key acts on its team"));
+  }
   fields.push(field("Expires in (days)", input("expires_in_days", { type: "number", min: "1", max: "3650", inputmode: "numeric" }), "Empty: never"));
   const form = h("form", { class: "stack", novalidate: true, onsubmit: async (ev) => {
     ev.preventDefault();
     const v = form.elements;
     const body = { name: v.name.value.trim() };
-    if (withRole) body.role = v.role.value;
+    if (withRole) { body.role = v.role.value; if (v.team_id.value) body.team_id = v.team_id.value; }
     if (v.expires_in_days.value) body.expires_in_days = Number(v.expires_in_days.value);
     await submitting(form, async () => {
       const k = await post(path, body);
@@ -60,7 +63,7 @@ function keyForm(path, withRole, reload) {
       out.replaceChildren(secretBox("The key " + k.name, k.key, "key-secret"));
       await reload();
     });
-  } }, h("div", { class: "grid2" }, fields), h("div", { class: "actions" }, h("button", { type: "submit" }, "Create key")));
+  } }, h("div", { class: "grid2" }, fields), h("div", { class: "actions" }, h("button", { type: "submit", id: path === "/api-keys" ? "key-submit" : "my-key-submit" }, "Create key")));
   return h("div", { class: "card" }, h("h2", {}, "New key"), form, out);
 }
 
