@@ -70,7 +70,8 @@ export async function usersView(root, alive) {
       if (mine !== latest) return;
     } catch (p) {
       if (!alive() || mine !== latest) return;
-      list.replaceChildren(h("p", { class: "alert", role: "alert", id: "users-error" }, explain(p)));
+      const fields = (p.errors || []).map((x) => x.field + " " + x.message).join("; ");
+      list.replaceChildren(h("p", { class: "alert", role: "alert", id: "users-error" }, explain(p) + (fields ? " (" + fields + ")" : "")));
       more.replaceChildren();
       return;
     }
