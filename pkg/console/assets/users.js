@@ -47,7 +47,7 @@ export async function usersView(root, alive) {
     const s = await get("/summary");
     if (!alive()) return;
     const pct = (n) => Math.round(n) + "%";
-    const bar = (n) => h("span", { class: "bar" }, h("span", { class: "w" + Math.min(100, Math.round(n / 10) * 10) }));
+    const bar = (n) => h("span", { class: "bar", "aria-hidden": "true" }, h("span", { class: "w" + Math.min(100, Math.round(n / 10) * 10) }));
     const stat = (id, n, label, extra) => h("div", { class: "stat", id: "summary-" + id }, h("span", { class: "n" }, String(n)), h("span", { class: "l" }, label), extra || null);
     summary.replaceChildren(
       stat("licenses", s.licenses || "Unlimited", "licenses"),
