@@ -38,7 +38,7 @@ help:
 	@echo "make scale    list and search first pages at 100,000 users against 100 (SCALE_USERS=)"
 	@echo "make bench    the benchmark against a fresh local stack"
 	@echo "make bench-compare  the last two benchmark runs side by side (OLD=, NEW= for others)"
-	@echo "make screenshots  the hosted pages in each state, desktop and phone, into docs/screenshots"
+	@echo "make screenshots  the hosted pages and the admin console, desktop and phone, into docs/screenshots"
 	@echo "make clean    remove .build, cdk.out and .local (make clean-all: .tools/node_modules too)"
 
 # tools: install what is missing; a no-op when nothing is. npm ci runs when
@@ -128,12 +128,13 @@ NEW ?= .local/bench.json
 bench-compare:
 	go run ./scripts/benchcompare -old $(OLD) -new $(NEW)
 
-# screenshots: the browser test, writing a PNG of each page state it
-# reaches at desktop and phone widths (the README shows them).
+# screenshots: the browser tests (the hosted pages, the admin console),
+# writing a PNG of each state they reach at desktop and phone widths (the
+# README shows them).
 screenshots: tools chromium
 	@mkdir -p docs/screenshots
 	go run ./scripts/withstack -- env SCREENSHOTS=$(CURDIR)/docs/screenshots \
-		go test -count=1 -run 'PageInABrowser' ./pkg/devserver/
+		go test -count=1 -run 'InABrowser' ./pkg/devserver/
 	@ls docs/screenshots
 
 # clean: build output and local data. The npm tools stay: they are slow to

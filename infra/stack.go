@@ -213,6 +213,14 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: stage.Url()})
 	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
+	// The admin console is a route like any other; where the stack serves
+	// it, its address is worth printing after cdk deploy.
+	if slices.ContainsFunc(props.Routes, func(r routes.Route) bool { return r.Name == "console" }) {
+		awscdk.NewCfnOutput(stack, jsii.String("ConsoleUrl"), &awscdk.CfnOutputProps{
+			Description: jsii.String("The admin console: sign in with an admin's email or username"),
+			Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/console")}),
+		})
+	}
 	return stack
 }
 
@@ -505,18 +513,26 @@ func (a *alarms) add(id, description string, metric awscloudwatch.IMetric, thres
 	}
 }
 
-// function alarms on any error or throttle of a function. For a job, the
-// Errors alarm is the failed run's (each failed attempt's; its dead-letter
-// queue alarms once all have failed): a second alarm on the same metric
-// would only page twice.
+// function alarms on any error or throttle of a function, in one alarm:
+// CloudFormation takes at most 500 resources in a stack, and with one
+// function per route, two alarms each left room for no more routes. Both
+// mean the same to whoever is paged (a request failed), and the alarm's
+// graph tells them apart. For a job, the errors are the failed run's (each
+// failed attempt's; its dead-letter queue alarms once all have failed).
+// Each term is filled with 0: Lambda publishes no throttle data point in a
+// period with none, and that must not hide the period's errors.
 func (a *alarms) function(id, name string, fn awslambda.Function) {
 	sum := &awscloudwatch.MetricOptions{
 		Period:    awscdk.Duration_Minutes(jsii.Number(alarmPeriodMinutes)),
 		Statistic: jsii.String("Sum"),
 	}
-	a.add(id+"Errors", name+": an invocation failed", fn.MetricErrors(sum),
-		1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
-	a.add(id+"Throttles", name+": an invocation was throttled", fn.MetricThrottles(sum),
+	failed := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("FILL(errors, 0) + FILL(throttles, 0)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{"errors": fn.MetricErrors(sum), "throttles": fn.MetricThrottles(sum)},
+		Label:        jsii.String("Errors and throttles"),
+		Period:       awscdk.Duration_Minutes(jsii.Number(alarmPeriodMinutes)),
+	})
+	a.add(id+"Failures", name+": an invocation failed or was throttled", failed,
 		1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
 }
 

@@ -627,10 +627,10 @@ func TestStack(t *testing.T) {
 
 	t.Run("alarms", func(t *testing.T) {
 		alarms := tmpl.ofType("AWS::CloudWatch::Alarm")
-		// Errors and Throttles per function (a job's Errors alarm is its
-		// failed run's), the table's throttles and system errors, and a
-		// job's dead-letter queue.
-		if want := 2*len(fns) + 2 + len(jobs); len(alarms) != want {
+		// One per function, on its errors and throttles (a job's errors
+		// are its failed runs'), the table's throttles and system errors,
+		// and a job's dead-letter queue.
+		if want := len(fns) + 2 + len(jobs); len(alarms) != want {
 			t.Errorf("%d alarms, want %d", len(alarms), want)
 		}
 		for _, id := range alarms {
@@ -654,21 +654,47 @@ func TestStack(t *testing.T) {
 			}
 			return found
 		}
-		atLeastOne := map[string]any{
-			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1, "Period": 300, "Statistic": "Sum",
-		}
-		for name, id := range fnIDs {
-			for _, metric := range []string{"Errors", "Throttles"} {
-				found := byMetric("AWS/Lambda", metric, "FunctionName", ref(id))
-				if len(found) != 1 {
-					t.Errorf("%s: %d alarms on %s, want 1", name, len(found), metric)
+		// A function's alarm: its errors and its throttles, each filled
+		// with 0 so that a period without throttles still counts its
+		// errors.
+		fnAlarms := map[string]int{}
+		for _, id := range alarms {
+			p := tmpl.Resources[id].Properties
+			queries, _ := p["Metrics"].([]any)
+			var expression, fnRef string
+			metrics := map[string]string{} // metric name -> query id
+			for _, q := range queries {
+				if e, ok := dig(q, "Expression").(string); ok {
+					expression = e
 					continue
 				}
-				for k, v := range atLeastOne {
-					if !equal(found[0][k], v) {
-						t.Errorf("%s: %s alarm %s = %v, want %v", name, metric, k, found[0][k], v)
-					}
+				stat := dig(q, "MetricStat")
+				if dig(stat, "Metric", "Namespace") != "AWS/Lambda" {
+					break
 				}
+				if dig(stat, "Stat") != "Sum" || dig(stat, "Period") != 300.0 {
+					t.Errorf("%s: metric %v", id, q)
+				}
+				metrics[dig(stat, "Metric", "MetricName").(string)] = dig(q, "Id").(string)
+				if d := dig(stat, "Metric", "Dimensions").([]any); len(d) == 1 && dig(d[0], "Name") == "FunctionName" {
+					fnRef = render(dig(d[0], "Value"))
+				}
+			}
+			if fnRef == "" {
+				continue
+			}
+			fnAlarms[fnRef]++
+			if len(metrics) != 2 || metrics["Errors"] == "" || metrics["Throttles"] == "" ||
+				expression != "FILL("+metrics["Errors"]+", 0) + FILL("+metrics["Throttles"]+", 0)" {
+				t.Errorf("%s: metrics %v, expression %q: want the errors and throttles, each filled with 0", id, metrics, expression)
+			}
+			if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["Threshold"] != 1.0 {
+				t.Errorf("%s: %v %v", id, p["ComparisonOperator"], p["Threshold"])
+			}
+		}
+		for name, id := range fnIDs {
+			if n := fnAlarms["${"+id+"}"]; n != 1 {
+				t.Errorf("%s: %d alarms on its errors and throttles, want 1", name, n)
 			}
 		}
 		for name, dlq := range dlqIDs {
@@ -754,7 +780,7 @@ func TestStack(t *testing.T) {
 				t.Errorf("bare: %s AlarmActions = %v, want none", id, a)
 			}
 		}
-		if n, want := len(bareTmpl.ofType("AWS::CloudWatch::Alarm")), 2*len(bare.Routes)+2; n != want {
+		if n, want := len(bareTmpl.ofType("AWS::CloudWatch::Alarm")), len(bare.Routes)+2; n != want {
 			t.Errorf("bare: %d alarms, want %d", n, want)
 		}
 	})
@@ -807,6 +833,32 @@ func TestStack(t *testing.T) {
 			tmpl.HasOutput(jsii.String("TableName"), map[string]any{"Value": ref(tableID)})
 			tmpl.HasOutput(jsii.String("ApiUrl"), map[string]any{})
 		})
+	})
+
+	// The console is served by its routes, like the API (one route and one
+	// function each, above); the stack prints its address when it has them.
+	t.Run("the console's address is an output where the stack serves it", func(t *testing.T) {
+		outputs := func(tm *template) map[string]any {
+			m, _ := (*tm.ToJSON())["Outputs"].(map[string]any)
+			return m
+		}
+		out, ok := outputs(tmpl)["ConsoleUrl"].(map[string]any)
+		if !ok {
+			t.Fatalf("no ConsoleUrl output: %v", outputs(tmpl))
+		}
+		got := render(out["Value"])
+		if got != "${"+apiID+".ApiEndpoint}/console" {
+			t.Errorf("ConsoleUrl = %s, want the API's endpoint and /console", got)
+		}
+		for _, name := range []string{"console", "console-file"} {
+			r, _ := routes.ByName(name)
+			if r.Access != routes.Public || r.Kind != routes.Page || grants.ForRoute(r) != nil {
+				t.Errorf("%s: access %s, kind %d, grants %v: want a public page that reads nothing", name, r.Access, r.Kind, grants.ForRoute(r))
+			}
+		}
+		if _, ok := outputs(bareTmpl)["ConsoleUrl"]; ok {
+			t.Error("a stack without the console's routes prints its address")
+		}
 	})
 }
 

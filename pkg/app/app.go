@@ -16,6 +16,7 @@ import (
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/config"
+	"github.com/usermgmt/ums/pkg/console"
 	"github.com/usermgmt/ums/pkg/dynamo"
 	"github.com/usermgmt/ums/pkg/export"
 	"github.com/usermgmt/ums/pkg/invitations"
@@ -145,6 +146,8 @@ var handlers = map[string]func(a *App) http.Handler{
 	"lookup-password-reset": func(a *App) http.Handler { return api.LookupPasswordReset(a.Auth) },
 	"reset-password":        func(a *App) http.Handler { return api.ResetPassword(a.Auth) },
 	"reset-password-page":   func(a *App) http.Handler { return api.Page(pages.ResetPassword) },
+	"console":               func(a *App) http.Handler { return api.Console(console.Console) },
+	"console-file":          func(a *App) http.Handler { return api.ConsoleFile(console.Console) },
 	"change-password":       func(a *App) http.Handler { return api.ChangePassword(a.Auth) },
 	"create-password-reset": func(a *App) http.Handler { return api.CreatePasswordReset(a.Auth) },
 	"list-my-sessions":      func(a *App) http.Handler { return api.ListMySessions(a.Auth) },

@@ -27,8 +27,9 @@ type Kind int
 const (
 	// JSON routes answer JSON, or problem details: the default.
 	JSON Kind = iota
-	// Page routes answer a self-contained HTML page, with a strict
-	// Content-Security-Policy.
+	// Page routes answer an HTML page (or a file of one, the console's
+	// scripts and styles), with a strict Content-Security-Policy. They read
+	// nothing from the table.
 	Page
 )
 
@@ -217,6 +218,14 @@ var All = []Route{
 		Summary: "Set a new password with a reset token; ends every session"},
 	{Name: "reset-password-page", Method: "GET", Path: "/pages/reset-password", Access: Public, Kind: Page,
 		Budget: Budget{0, "a page: its script calls the API"}, Summary: "The page that sets a new password with a reset link"},
+
+	// The admin console: its document, then its scripts and styles. Public,
+	// like any page: what it shows comes from the API, with the token of
+	// whoever signs in to it.
+	{Name: "console", Method: "GET", Path: "/console", Access: Public, Kind: Page,
+		Budget: Budget{0, "a page: its scripts call the API"}, Summary: "The admin console: the User Management page"},
+	{Name: "console-file", Method: "GET", Path: "/console/{file}", Access: Public, Kind: Page,
+		Budget: Budget{0, "an embedded file"}, Summary: "One of the admin console's scripts or styles, by its content-hashed name"},
 
 	{Name: "get-me", Method: "GET", Path: "/me", Access: SignedIn, Dynamo: reads, Stats: true,
 		Budget: Budget{1, "a query of the user's sessions and keys, at the same time as the authentication (one round trip of latency)"}, Summary: "The caller's own user, with stats"},

@@ -29,7 +29,7 @@ const authOnly = routes.Auth
 type request struct {
 	route string // its name in routes.All
 	label string // what varies, if anything
-	// path replaces {id} in the route's path and may add a query.
+	// path replaces {id} (or {file}) in the route's path and may add a query.
 	id, query string
 	// idOf, if set, gives each request its own {id} (a case that uses up
 	// what it acts on: cancellations).
@@ -318,7 +318,7 @@ func (c request) path(r routes.Route, i int) string {
 	if c.queryOf != nil {
 		q = c.queryOf(i)
 	}
-	return strings.ReplaceAll(r.Path, "{id}", id) + q
+	return strings.NewReplacer("{id}", id, "{file}", id).Replace(r.Path) + q
 }
 
 func routeIndex(name string) int {

@@ -65,7 +65,12 @@ func event(r routes.Route, path, id, token string, body any) ([]byte, error) {
 		},
 	}
 	if id != "" {
-		ev.PathParameters = map[string]string{"id": id}
+		// The route's one path parameter: {id}, or the console's {file}.
+		name := "id"
+		if strings.Contains(r.Path, "{file}") {
+			name = "file"
+		}
+		ev.PathParameters = map[string]string{name: id}
 	}
 	if token != "" {
 		ev.Headers["authorization"] = "Bearer " + token

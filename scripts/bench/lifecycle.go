@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/usermgmt/ums/pkg/console"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/users"
@@ -115,6 +116,8 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 		{route: "reset-password", status: 204, samples: nHash, cpu: true,
 			body: func(i int) any { return map[string]any{"token": resetToken(i), "password": "a reset bench passphrase"} }},
 		{route: "reset-password-page", query: "?token=umr_x", status: 200, samples: n, cpu: true},
+		{route: "console", status: 200, samples: n, cpu: true},
+		{route: "console-file", label: "the largest module", id: largestConsoleFile(), status: 200, samples: n, cpu: true},
 		{route: "change-password", status: 204, samples: nHash, cpu: true, body: changeBody,
 			before: func() {
 				res, err := b.send("POST", "/auth/login", "", map[string]any{"login": "life-changer0@example.com", "password": password}, 200)
@@ -188,4 +191,16 @@ func (b *bench) purgeJob(due int) (Row, error) {
 		return row, fmt.Errorf("the purge removed %d of %d due users", rep.Done, due)
 	}
 	return row, nil
+}
+
+// largestConsoleFile is the hashed name of the console's largest file: the
+// one whose answer costs most to copy out.
+func largestConsoleFile() string {
+	var name string
+	for n, f := range console.Console.Files {
+		if name == "" || len(f.Body) > len(console.Console.Files[name].Body) {
+			name = n
+		}
+	}
+	return name
 }

@@ -131,6 +131,7 @@ func run() error {
 The user-management API is running.
 
   API              %s   (reference: openapi.yaml)
+  Admin console    %s/console   (sign in as the admin below)
   Sent email       %s/   (the SES emulator's inbox)
   DynamoDB Local   %s   (table %q, data %s)
   Logs             .local/logs/
@@ -143,7 +144,7 @@ Sign in as the admin %s:
 Then send the token as "Authorization: Bearer <token>", e.g. curl -s %s/me -H "Authorization: Bearer $TOKEN"
 Invitations (POST /invitations) are mailed to the inbox above; their links open the accept page here.
 Press Ctrl-C to stop everything.
-`, base, stack.SESEndpoint, stack.DynamoDBEndpoint, cfg.TableName, data, adminEmail, note, base, adminEmail, shellQuote(password), base)
+`, base, base, stack.SESEndpoint, stack.DynamoDBEndpoint, cfg.TableName, data, adminEmail, note, base, adminEmail, shellQuote(password), base)
 
 	select {
 	case <-ctx.Done():
