@@ -387,7 +387,8 @@ func (b *bench) send(method, path, token string, body any, want int) (response, 
 		return nil, fmt.Errorf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, want, raw)
 	}
 	var out response
-	if len(raw) > 0 && !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+	// Only JSON is read: the pages and the console's files are not.
+	if ct := res.Header.Get("Content-Type"); len(raw) > 0 && (strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "application/problem+json")) {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", method, path, err)
 		}
