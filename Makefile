@@ -23,7 +23,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.build/*' \
 	-not -path './.local/*' -not -path './cdk.out/*' -not -path './.git/*')
 
-.PHONY: help tools chromium build synth run invoke test bench bench-compare screenshots clean clean-all
+.PHONY: help tools chromium build synth run invoke test fuzz bench bench-compare screenshots clean clean-all
 
 # help: list the targets (the default).
 help:
@@ -35,6 +35,7 @@ help:
 	@echo "make invoke   FN=get-me [EVENT=events/get-me.json]: run one function's binary"
 	@echo "              once against the stack of make run"
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
+	@echo "make fuzz     run every fuzz target for FUZZTIME each (default 20s; FUZZ=Name for one)"
 	@echo "make bench    the benchmark against a fresh local stack"
 	@echo "make bench-compare  the last two benchmark runs side by side (OLD=, NEW= for others)"
 	@echo "make screenshots  the hosted pages in each state, desktop and phone, into docs/screenshots"
@@ -106,6 +107,25 @@ test: tools chromium
 	@go run ./scripts/withstack -- go test -count=1 ./...
 	@echo "==> synth"
 	@$(MAKE) --no-print-directory synth
+
+# fuzz: every Go fuzz target, one after the other, each for FUZZTIME
+# (go test runs one target per invocation). Their seed corpora, and any
+# failing input a run saved under testdata/fuzz, run in every make test as
+# plain tests. The targets are pure functions of their input: no stack.
+# FUZZ= picks the targets whose name contains it.
+FUZZTIME ?= 20s
+FUZZ ?=
+fuzz:
+	@targets=$$(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' pkg | sed 's/^func //' | sort -u); \
+	found=0; \
+	for name in $$targets; do \
+		case "$$name" in *"$(FUZZ)"*) ;; *) continue ;; esac; \
+		dir=$$(dirname $$(grep -rlE --include='*_test.go' "^func $$name\(" pkg | head -1)); \
+		echo "==> $$name in ./$$dir for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+		found=$$((found+1)); \
+	done; \
+	[ $$found -gt 0 ] || { echo "make: no fuzz target matches FUZZ=$(FUZZ)" >&2; exit 1; }
 
 # bench: the benchmark, against a fresh in-memory local stack.
 bench: tools
