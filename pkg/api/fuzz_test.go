@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -277,4 +278,52 @@ func clientForm(v reflect.Value) map[string]any {
 		}
 	}
 	return out
+}
+
+// FuzzQuery gives the query parser of the list routes any query string and
+// If-Match header. Nothing panics; a refusal is always validation_failed
+// naming a field; what is taken is UTF-8, known to the route and given
+// once, with a limit from 1 to 100; and If-Match yields only the strong
+// tags it holds, or a list nothing matches.
+func FuzzQuery(f *testing.F) {
+	for _, s := range []string{"", "limit=5&cursor=abc", "limit=0", "limit=101", "limit=-1", "limit=1e2", "limit=5&limit=6", "LIMIT=5",
+		"status=active&role=member&team_id=t", "%zz", "a=%ff", "%ff=1", "search=\x00", "cursor=" + strings.Repeat("A", 3000), "&&==&"} {
+		f.Add(s, `"3"`)
+		f.Add(s, `W/"1", "2", *, "x`)
+	}
+	known := []string{"limit", "cursor", "status", "role", "team_id", "usage"}
+	f.Fuzz(func(t *testing.T, raw, match string) {
+		r := httptest.NewRequest("GET", "/users", nil)
+		r.URL.RawQuery = raw
+		r.Header.Set("If-Match", match)
+		q, err := query(r, known...)
+		if err == nil {
+			for name, values := range q {
+				if !slices.Contains(known, name) || len(values) != 1 || !utf8.ValidString(values[0]) {
+					t.Fatalf("%q: took %s=%q", raw, name, values)
+				}
+			}
+			if n, err := limitParam(q); err == nil && (n < 1 || n > 100) {
+				t.Fatalf("%q: limit %d", raw, n)
+			} else if err != nil {
+				checkInvalid(t, raw, err)
+			}
+		} else {
+			checkInvalid(t, raw, err)
+		}
+		for _, rev := range ifMatch(r) {
+			if rev != "\x00" && !strings.Contains(match, `"`+rev+`"`) {
+				t.Fatalf("If-Match %q: revision %q", match, rev)
+			}
+		}
+	})
+}
+
+// checkInvalid asserts a refusal of a query: 400 validation_failed.
+func checkInvalid(t *testing.T, raw string, err error) {
+	t.Helper()
+	e := apperr.As(err)
+	if e.Kind != apperr.KindInvalid || e.Code != "validation_failed" || len(e.Fields) == 0 || StatusOf(err) != http.StatusBadRequest {
+		t.Fatalf("%q: refused with %v (kind %d, code %q)", raw, err, e.Kind, e.Code)
+	}
 }
