@@ -28,7 +28,9 @@ type Prices struct {
 	SESPer1000 float64
 	// LogsPerGB is CloudWatch Logs' ingestion price.
 	LogsPerGB float64
-	// AlarmMonth is a standard-resolution CloudWatch alarm's monthly price.
+	// AlarmMonth is CloudWatch's monthly price of a standard-resolution
+	// alarm per metric it evaluates (an alarm on metric math pays for each
+	// metric of its expression).
 	AlarmMonth float64
 	// CognitoPerMAU is Cognito Essentials' price per monthly active user
 	// above CognitoFreeMAU.
@@ -325,9 +327,10 @@ func CostOf(r *Report, w Workload, p Prices, mau int) Cost {
 	return c
 }
 
-// alarms is how many alarms the stack has: errors and throttles of every
-// function, the table's throttled requests and system errors, and each
-// job's dead-letter queue.
+// alarms is how many alarm metrics the stack's alarms evaluate: errors
+// and throttles of every function (whether one alarm watches both or two
+// alarms one each, the price is per metric), the table's throttled
+// requests and system errors, and each job's dead-letter queue.
 func alarms(r *Report) int {
 	functions := len(r.Functions)
 	if functions == 0 {

@@ -125,7 +125,7 @@ func costMarkdown(r *Report, w Workload, p Prices, maus []int) string {
 		{"DynamoDB storage", fmt.Sprintf("$%.2f per GB-month", p.StorageGBMonth), func(c Cost) float64 { return c.Storage }},
 		{"SES", fmt.Sprintf("$%.2f per 1,000 emails", p.SESPer1000), func(c Cost) float64 { return c.SES }},
 		{"CloudWatch Logs", fmt.Sprintf("$%.2f per GB ingested", p.LogsPerGB), func(c Cost) float64 { return c.Logs }},
-		{"CloudWatch alarms", fmt.Sprintf("$%.2f per alarm-month, %d alarms", p.AlarmMonth, alarms(r)), func(c Cost) float64 { return c.Alarms }},
+		{"CloudWatch alarms", fmt.Sprintf("$%.2f per alarm metric-month, %d metrics", p.AlarmMonth, alarms(r)), func(c Cost) float64 { return c.Alarms }},
 	}
 	for _, row := range rows {
 		f("| %s | %s |", row.name, row.price)
