@@ -130,3 +130,11 @@ func valueSize(v types.AttributeValue) int {
 	}
 	return 0
 }
+
+// jobUnits is the capacity units a job's run consumed over all its calls.
+func jobUnits(l []call) (rcu, wcu float64) {
+	for _, k := range l {
+		rcu, wcu = rcu+k.rcu, wcu+k.wcu
+	}
+	return rcu, wcu
+}
