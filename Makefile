@@ -23,7 +23,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.build/*' \
 	-not -path './.local/*' -not -path './cdk.out/*' -not -path './.git/*')
 
-.PHONY: help tools chromium build synth run invoke test scale bench bench-compare screenshots clean clean-all
+.PHONY: help tools chromium build synth run invoke test scale fuzz bench bench-compare screenshots clean clean-all
 
 # help: list the targets (the default).
 help:
@@ -36,7 +36,9 @@ help:
 	@echo "              once against the stack of make run"
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
 	@echo "make scale    list and search first pages at 100,000 users against 100 (SCALE_USERS=)"
-	@echo "make bench    the benchmark against a fresh local stack"
+	@echo "make fuzz     run every fuzz target for FUZZTIME each (default 20s; FUZZ=Name for one)"
+	@echo "make bench    the benchmark and the cost model against a fresh local stack;"
+	@echo "              the report in .local/bench.md, its figures in .local/bench.json"
 	@echo "make bench-compare  the last two benchmark runs side by side (OLD=, NEW= for others)"
 	@echo "make screenshots  the hosted pages and the admin console, desktop and phone, into docs/screenshots"
 	@echo "make clean    remove .build, cdk.out and .local (make clean-all: .tools/node_modules too)"
@@ -116,6 +118,25 @@ SCALE_USERS ?= 100000
 scale: tools
 	go run ./scripts/withstack -- env UMS_SCALE_USERS=$(SCALE_USERS) \
 		go test -count=1 -timeout 40m -run 'TestFirstPagesCostTheSameAt100AndAtScale' -v ./pkg/dynamo/
+
+# fuzz: every Go fuzz target, one after the other, each for FUZZTIME
+# (go test runs one target per invocation). Their seed corpora, and any
+# failing input a run saved under testdata/fuzz, run in every make test as
+# plain tests. The targets are pure functions of their input: no stack.
+# FUZZ= picks the targets whose name contains it.
+FUZZTIME ?= 20s
+FUZZ ?=
+fuzz:
+	@targets=$$(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' pkg | sed 's/^func //' | sort -u); \
+	found=0; \
+	for name in $$targets; do \
+		case "$$name" in *"$(FUZZ)"*) ;; *) continue ;; esac; \
+		dir=$$(dirname $$(grep -rlE --include='*_test.go' "^func $$name\(" pkg | head -1)); \
+		echo "==> $$name in ./$$dir for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+		found=$$((found+1)); \
+	done; \
+	[ $$found -gt 0 ] || { echo "make: no fuzz target matches FUZZ=$(FUZZ)" >&2; exit 1; }
 
 # bench: the benchmark, against a fresh in-memory local stack.
 bench: tools

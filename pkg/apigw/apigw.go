@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/usermgmt/ums/pkg/api"
+	"github.com/usermgmt/ums/pkg/routes"
 )
 
 // Start serves h as a Lambda function; it never returns.
@@ -23,15 +26,30 @@ func Start(h http.Handler) { lambda.Start(Handler(h)) }
 // Handler returns the Lambda handler that serves h.
 func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		r, err := Request(ctx, e)
-		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+		if e.RequestContext.HTTP.Method == "" {
+			// Not an HTTP API event at all: a misconfigured trigger, which
+			// the invocation's error reports.
+			return events.APIGatewayV2HTTPResponse{}, errNotHTTPAPI
 		}
 		w := newRecorder()
+		r, err := Request(ctx, e)
+		if err != nil {
+			// An event no request can be made of (a body that is not
+			// base64, a method that is no token) is the client's doing:
+			// it gets a problem like any other bad request, never the
+			// gateway's bare 500 for a failed invocation. Its code is the
+			// contract's for a body that cannot be read.
+			api.SecurityHeaders(w.header, routes.JSON)
+			w.header.Set(api.RequestIDHeader, strings.ReplaceAll(e.RequestContext.RequestID, "=", ""))
+			api.WriteProblem(w, http.StatusBadRequest, "malformed_json", "The request could not be read.")
+			return w.response(), nil
+		}
 		h.ServeHTTP(w, r)
 		return w.response(), nil
 	}
 }
+
+var errNotHTTPAPI = errors.New("apigw: event has no requestContext.http.method; is it an HTTP API (2.0) event?")
 
 // Request builds the http.Request an event describes.
 func Request(ctx context.Context, e events.APIGatewayV2HTTPRequest) (*http.Request, error) {
@@ -53,7 +71,7 @@ func Request(ctx context.Context, e events.APIGatewayV2HTTPRequest) (*http.Reque
 	}
 	method := e.RequestContext.HTTP.Method
 	if method == "" {
-		return nil, fmt.Errorf("apigw: event has no requestContext.http.method; is it an HTTP API (2.0) event?")
+		return nil, errNotHTTPAPI
 	}
 	r, err := http.NewRequestWithContext(ctx, method, u.RequestURI(), bytes.NewReader(body))
 	if err != nil {
@@ -110,7 +128,9 @@ func (w *recorder) response() events.APIGatewayV2HTTPResponse {
 		}
 		res.Headers[k] = strings.Join(v, ", ")
 	}
-	if isText(w.header.Get("Content-Type")) || w.body.Len() == 0 {
+	// A text body goes as it is only if it is UTF-8: the response is JSON,
+	// whose encoder would replace every invalid byte.
+	if isText(w.header.Get("Content-Type")) && utf8.Valid(w.body.Bytes()) || w.body.Len() == 0 {
 		res.Body = w.body.String()
 	} else {
 		res.Body = base64.StdEncoding.EncodeToString(w.body.Bytes())

@@ -4,6 +4,6 @@
 // client's address is the one API Gateway saw (requestContext.http.sourceIp)
 // and the request id is API Gateway's, never a header the client chose.
 //
-// It imports the standard library, aws-lambda-go and pkg/api (for the
-// request id header's name).
+// It imports the standard library, aws-lambda-go, pkg/api (the request id
+// header's name, and the problem an unreadable event gets) and pkg/routes.
 package apigw

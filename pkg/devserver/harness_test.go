@@ -135,7 +135,9 @@ type env struct {
 	logs  *syncBuffer
 	clock *clock
 	hooks *dynamotest.Hooks
-	admin string // the seeded admin's token
+	// faults spoil chosen DynamoDB exchanges on the wire (faults_test.go).
+	faults *dynamotest.Faults
+	admin  string // the seeded admin's token
 	// ddb and table are the table itself, for what tests read directly.
 	ddb   *dynamodb.Client
 	table string
@@ -216,14 +218,15 @@ func newEnvWith(t testing.TB, vars map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks := &dynamotest.Hooks{}
+	hooks, faults := &dynamotest.Hooks{}, &dynamotest.Faults{}
 	a, err := app.New(context.Background(), cfg, app.WithDynamoDBOptions(func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, calls.Middleware, hooks.Middleware)
+		faults.Wrap(o)
 	}), app.WithSender(email.FromConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}, hooks: hooks, ddb: ddb, table: table}
+	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}, hooks: hooks, faults: faults, ddb: ddb, table: table}
 	a.Log = slog.New(slog.NewJSONHandler(e.logs, nil))
 	a.Invitations.Log, a.Users.Log, a.Auth.Log = a.Log, a.Log, a.Log
 	a.Now = e.clock.Now

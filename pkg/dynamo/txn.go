@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/usermgmt/ums/pkg/apperr"
 )
@@ -188,6 +189,14 @@ func translate(err error) error {
 		return nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
+		return apperr.Unavailable(err, time.Second)
+	}
+	// DynamoDB could not be reached, or its answer never arrived, through
+	// every retry: it is down as far as this request can tell, which the
+	// client may retry (a change that did commit is found by its
+	// Idempotency-Key, or by its conditions).
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
 		return apperr.Unavailable(err, time.Second)
 	}
 	var api smithy.APIError

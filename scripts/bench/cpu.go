@@ -165,7 +165,7 @@ func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU,
 		}
 	}
 
-	var inProcess, inBinary, allocs, bytes []float64
+	var inProcess, inBinary, allocs, bytes, logged []float64
 	for range cpuRounds {
 		evs, err := eventsFor(n)
 		if err != nil {
@@ -192,6 +192,7 @@ func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU,
 		if err != nil {
 			return nil, err
 		}
+		l0 := p.logged.n.Load()
 		for _, raw := range evs {
 			if err := p.invoke(raw, c.status); err != nil {
 				return nil, err
@@ -202,10 +203,11 @@ func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU,
 			return nil, err
 		}
 		inBinary = append(inBinary, float64(t1-t0)/float64(time.Millisecond)/float64(n))
+		logged = append(logged, float64(p.logged.n.Load()-l0)/float64(n))
 	}
 	b.calls.take()
 	return &CPU{Requests: n * cpuRounds, MemoryMB: route.MemoryMB(),
-		Ms: median(inBinary), InProcessMs: median(inProcess), Allocs: median(allocs), Bytes: median(bytes)}, nil
+		Ms: median(inBinary), InProcessMs: median(inProcess), Allocs: median(allocs), Bytes: median(bytes), LogBytes: median(logged)}, nil
 }
 
 // predict fills in the Lambda duration the row's measurements predict.

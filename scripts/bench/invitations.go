@@ -141,6 +141,9 @@ func (b *bench) expiryJob(due int) (Row, error) {
 		Path: "rate(1 hour)", Calls: len(ops), MinCalls: len(ops), ByOperation: countOps(ops), Waves: waves(made),
 		Budget: queries + rep.Done, BudgetExpr: "proportional to what is due: one query per 50 due, one transaction per expiry"}
 	row.Case += fmt.Sprintf(", in %.0f ms", ms(took))
+	// What the run consumed, and for how many: the cost model's per-item figures.
+	row.RCU, row.WCU = jobUnits(made)
+	row.Items, row.Latency = rep.Done, latencyOf([]float64{ms(took)})
 	if rep.Done < due {
 		return row, fmt.Errorf("the job expired %d of %d due invitations", rep.Done, due)
 	}

@@ -187,6 +187,9 @@ func (b *bench) purgeJob(due int) (Row, error) {
 		Method: "JOB", Path: "rate(1 day)", Calls: len(ops), MinCalls: len(ops), ByOperation: countOps(ops), Waves: waves(made),
 		Budget:     rep.Done*perUser + rep.Done/25 + 1,
 		BudgetExpr: "proportional to what is due: per user 7 queries, a read and a transaction (one more per 100 items), one index read per 25"}
+	// What the run consumed, and for how many: the cost model's per-item figures.
+	row.RCU, row.WCU = jobUnits(made)
+	row.Items, row.Latency = rep.Done, latencyOf([]float64{ms(took)})
 	if rep.Done < due {
 		return row, fmt.Errorf("the purge removed %d of %d due users", rep.Done, due)
 	}

@@ -100,17 +100,38 @@ func main() {
 	nHash := flag.Int("n-hash", 30, "requests for the routes that run argon2id with the production parameters (login, logout after it, create-user)")
 	size := flag.Int("users", 10000, "users in the table for the at-size comparison (seeded through batch writes)")
 	workers := flag.Int("seed-workers", 16, "goroutines seeding users")
+	from := flag.String("from", "", "print the markdown report of a saved run (a bench.json) and exit, measuring nothing")
 	flag.Parse()
+
+	if *from != "" {
+		raw, err := os.ReadFile(*from)
+		var rep Report
+		if err == nil {
+			err = json.Unmarshal(raw, &rep)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Print(rep.markdown())
+		return
+	}
 
 	began := time.Now()
 	rep, err := run(*n, *nHash, *size, *workers)
 	if rep != nil {
 		rep.Seconds = time.Since(began).Seconds()
 		rep.print(os.Stdout)
+		fmt.Print("\n" + costMarkdown(rep, StandardWorkload, USEast1, CostMAUs))
 		if path, werr := rep.write(); werr != nil {
 			fmt.Fprintln(os.Stderr, "bench:", werr)
 		} else {
-			fmt.Printf("The same as JSON: %s\n", path)
+			fmt.Printf("\nThe same as JSON: %s\n", path)
+		}
+		if werr := rep.writeMarkdown(); werr != nil {
+			fmt.Fprintln(os.Stderr, "bench:", werr)
+		} else {
+			fmt.Printf("The whole report as markdown: %s\n", MarkdownPath)
 		}
 	}
 	switch {
@@ -170,6 +191,10 @@ func run(n, nHash, size, workers int) (*Report, error) {
 		return rep, err
 	}
 	if err := b.lambda(ctx); err != nil {
+		return rep, err
+	}
+	// What the table holds by now, for the cost model's storage.
+	if rep.Items, err = b.itemSizes(ctx); err != nil {
 		return rep, err
 	}
 	// In the order of the API reference.

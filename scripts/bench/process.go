@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/usermgmt/ums/pkg/config"
@@ -25,6 +26,17 @@ type process struct {
 	ctx     context.Context
 	started time.Time
 	exited  chan struct{}
+	// logged counts the bytes the function wrote to stdout and stderr:
+	// what CloudWatch Logs would ingest from it.
+	logged *counter
+}
+
+// counter counts the bytes written to it.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
 }
 
 // startFunction runs bin as the named function with env added to the
@@ -44,7 +56,8 @@ func (b *bench) startFunction(ctx context.Context, name, bin string, env ...stri
 		config.EnvSESEndpoint + "=" + b.app.Config.SESEndpoint,
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
 	}, env...)
-	p := &process{name: name, rt: rt, cmd: cmd, exited: make(chan struct{})}
+	p := &process{name: name, rt: rt, cmd: cmd, exited: make(chan struct{}), logged: &counter{}}
+	cmd.Stdout, cmd.Stderr = p.logged, p.logged
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		rt.Close()

@@ -29,8 +29,11 @@ type Report struct {
 	// LambdaBuild is how the deployable binaries are built.
 	LambdaBuild string     `json:"lambda_build"`
 	Functions   []Function `json:"functions"`
-	Passed      bool       `json:"passed"`
-	Failures    []string   `json:"failures"`
+	// Items is the table's items at the end of the run, by kind: their
+	// count and mean size, for the cost model's storage.
+	Items    []ItemKind `json:"items,omitempty"`
+	Passed   bool       `json:"passed"`
+	Failures []string   `json:"failures"`
 }
 
 // Row is one measured case of a route.
@@ -78,6 +81,10 @@ type CPU struct {
 	// the API Gateway adapter and the SDK, measured in-process.
 	Allocs float64 `json:"allocs"`
 	Bytes  float64 `json:"bytes"`
+	// LogBytes is what the function's own process logged per request, at
+	// its production log level (the lines CloudWatch Logs ingests from it;
+	// Lambda's START, END and REPORT lines are not in it).
+	LogBytes float64 `json:"log_bytes"`
 	// MemoryMB is the function's memory in the stack.
 	MemoryMB int `json:"memory_mb"`
 	// LambdaMs predicts the duration on Lambda at MemoryMB: Ms scaled by
@@ -297,7 +304,22 @@ func (r *Report) write() (string, error) {
 	if err := os.Rename(filepath.Join(root, rel), filepath.Join(root, ".local", "bench-previous.json")); err != nil && !os.IsNotExist(err) {
 		return "", err
 	}
-	return rel, os.WriteFile(filepath.Join(root, rel), append(j, '\n'), 0o644)
+	if err := os.WriteFile(filepath.Join(root, rel), append(j, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	return rel, nil
+}
+
+// MarkdownPath is where the markdown report is kept, from the module root.
+var MarkdownPath = filepath.Join(".local", "bench.md")
+
+// writeMarkdown saves the report as markdown at MarkdownPath.
+func (r *Report) writeMarkdown() error {
+	root, err := localstack.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(root, MarkdownPath), []byte(r.markdown()), 0o644)
 }
 
 func callsString(r Row) string {
