@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -376,37 +374,16 @@ func TestPurgeResumesAfterAFaultInTheMiddle(t *testing.T) {
 // sent, and its resend, once SES is back, sends exactly one mail.
 func TestSESFaultsLoseNoInvitation(t *testing.T) {
 	var mode atomic.Int32 // 0: pass; else the status SES answers
-	target, _ := url.Parse(emailtest.Endpoint(t))
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy := sesProxy(t, func() (sesFault, bool) {
 		switch mode.Load() {
 		case 429:
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("X-Amzn-Errortype", "TooManyRequestsException")
-			w.WriteHeader(429)
-			fmt.Fprint(w, `{"message":"Maximum sending rate exceeded."}`)
-			return
+			return sesFault{429, "TooManyRequestsException", "Maximum sending rate exceeded."}, true
 		case 500:
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("X-Amzn-Errortype", "InternalFailure")
-			w.WriteHeader(500)
-			fmt.Fprint(w, `{"message":"Internal failure."}`)
-			return
+			return sesFault{500, "InternalFailure", "Internal failure."}, true
 		}
-		r.URL.Scheme, r.URL.Host, r.RequestURI = target.Scheme, target.Host, ""
-		resp, err := http.DefaultTransport.RoundTrip(r)
-		if err != nil {
-			w.WriteHeader(502)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(proxy.Close)
-	e := newEnvWith(t, map[string]string{config.EnvSESEndpoint: proxy.URL})
+		return sesFault{}, false
+	})
+	e := newEnvWith(t, map[string]string{config.EnvSESEndpoint: proxy})
 	for _, status := range []int32{429, 500} {
 		addr := emailtest.Address(fmt.Sprintf("ses%d", status), "example.com")
 		evs := e.auditCount()

@@ -506,31 +506,11 @@ func TestBadTokensCountTowardTheIPLimit(t *testing.T) {
 // send is not counted, and resend tries again.
 func TestFailedSendIsRecordedAndResendRetries(t *testing.T) {
 	var fail sync.Map // "all" → true: SES refuses every mail
-	ses := emailtest.Endpoint(t)
-	target, _ := url.Parse(ses)
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, refuse := fail.Load("all"); refuse {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("X-Amzn-Errortype", "MessageRejected")
-			w.WriteHeader(400)
-			fmt.Fprint(w, `{"message":"Email address is not verified."}`)
-			return
-		}
-		r.URL.Scheme, r.URL.Host, r.RequestURI = target.Scheme, target.Host, ""
-		resp, err := http.DefaultTransport.RoundTrip(r)
-		if err != nil {
-			w.WriteHeader(502)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(proxy.Close)
-	e := newEnvWith(t, map[string]string{config.EnvSESEndpoint: proxy.URL})
+	proxy := sesProxy(t, func() (sesFault, bool) {
+		_, refuse := fail.Load("all")
+		return sesFault{400, "MessageRejected", "Email address is not verified."}, refuse
+	})
+	e := newEnvWith(t, map[string]string{config.EnvSESEndpoint: proxy})
 	addr := emailtest.Address("unsent", "example.com")
 	fail.Store("all", true)
 	inv := e.invite(addr, nil)
@@ -596,4 +576,40 @@ func TestEmailChangeTellsTheOldAddress(t *testing.T) {
 	if n := len(e.mails(next)); n != 0 {
 		t.Fatalf("%d mails to the new address", n)
 	}
+}
+
+// sesFault is an SES error answer.
+type sesFault struct {
+	status           int
+	errType, message string
+}
+
+// sesProxy is the SES emulator behind a proxy that answers the fault
+// instead while fault says so; it returns the proxy's URL, for the env's
+// SES endpoint.
+func sesProxy(t *testing.T, fault func() (sesFault, bool)) string {
+	target, _ := url.Parse(emailtest.Endpoint(t))
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f, on := fault(); on {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Amzn-Errortype", f.errType)
+			w.WriteHeader(f.status)
+			fmt.Fprintf(w, `{"message":%q}`, f.message)
+			return
+		}
+		r.URL.Scheme, r.URL.Host, r.RequestURI = target.Scheme, target.Host, ""
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err != nil {
+			w.WriteHeader(502)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL
 }
