@@ -3,6 +3,8 @@ package devserver_test
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -403,3 +405,189 @@ const contrastJS = `(() => {
   if (checked < 20) out.push("only " + checked + " texts checked");
   return out;
 })()`
+
+// rowByID is rowOf for a row that may have lost its email (anonymized).
+func rowByID(id string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#users-table tbody tr")].find((r) => r.dataset.id === %q)`, id)
+}
+
+// said waits for the status line to announce text.
+func said(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	wait(t, ctx, "the console says "+text, fmt.Sprintf(`document.getElementById("status").textContent.includes(%q)`, text))
+}
+
+// setLicenses saves the license count on the settings page.
+func setLicenses(t *testing.T, ctx context.Context, e *env, n int) {
+	t.Helper()
+	step(t, ctx, "open the settings", chromedp.Click(chromedp.ID("nav-settings")), chromedp.WaitVisible(chromedp.ID("set-license_count")))
+	step(t, ctx, fmt.Sprintf("%d licenses", n),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("set-license_count").value = ""`),
+		chromedp.SendKeys(chromedp.ID("set-license_count"), fmt.Sprint(n)),
+		// An earlier save's message may still show.
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("status").textContent = ""`),
+		chromedp.Click(chromedp.ID("settings-save")))
+	said(t, ctx, "Settings saved")
+	if got := e.must(200, e.do("GET", "/settings", e.admin, nil)).num("license_count"); got != n {
+		t.Fatalf("license_count %d after saving %d", got, n)
+	}
+	step(t, ctx, "back to the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "the users table", `document.getElementById("users-table") !== null`)
+}
+
+// The actions each state offers on a user's row, in a real browser:
+// resend an invitation (a new mail, the old link dead) and revoke it
+// (after a confirmation that can be cancelled); delete a user and see
+// the purge date, be refused the restore while every license is taken,
+// as are creating and inviting, then restore them; anonymize a
+// deactivated user, which takes the typed word and nothing less.
+func TestConsoleUserStatesInABrowser(t *testing.T) {
+	e := newEnv(t)
+	ctx, console := browser(t)
+	grace := emailtest.Address("grace", "example.com")
+	inv := e.invite(grace, nil)
+	oldToken := e.tokenIn(grace)
+	consoleSignIn(t, e, ctx, adminEmail, adminPassword)
+
+	// Resend: a second mail, with a new link; the first stops working.
+	act(t, ctx, grace, "resend")
+	said(t, ctx, "Invitation sent again to "+grace)
+	if ms := e.mails(grace); len(ms) != 2 {
+		t.Fatalf("%d mails to %s after resending, want 2", len(ms), grace)
+	}
+	if newToken := e.tokenIn(grace); newToken == oldToken {
+		t.Fatal("the resent mail carries the old token")
+	}
+	e.problem(400, "token_invalid", e.do("GET", lookup(oldToken), "", nil))
+	if got := e.must(200, e.do("GET", "/invitations?status=pending", e.admin, nil)); got.num("items", "0", "sent_count") != 2 || got.str("items", "0", "id") != inv.str("id") {
+		t.Fatalf("after resending: %s", got.raw)
+	}
+
+	// Revoke asks first; Cancel leaves everything as it was.
+	act(t, ctx, grace, "revoke")
+	step(t, ctx, "cancel the revocation", chromedp.WaitVisible(chromedp.CSS(`dialog[open]`)),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("dialog[open] button")].find((b) => b.textContent === "Cancel").click()`))
+	wait(t, ctx, "the dialog closes", `document.querySelector("dialog[open]") === null`)
+	if got := e.must(200, e.do("GET", "/invitations?status=pending", e.admin, nil)); len(got.list("items")) != 1 {
+		t.Fatalf("cancelling the dialog revoked the invitation: %s", got.raw)
+	}
+	act(t, ctx, grace, "revoke")
+	confirmDialog(t, ctx, "the revocation")
+	said(t, ctx, "Invitation to "+grace+" revoked")
+	wait(t, ctx, "the invited row is gone", rowOf(grace)+` === undefined`)
+	if got := e.must(200, e.do("GET", "/invitations?status=cancelled", e.admin, nil)); got.str("items", "0", "id") != inv.str("id") {
+		t.Fatalf("the invitation is not cancelled: %s", got.raw)
+	}
+	if got := e.must(200, e.do("GET", "/users?search="+url.QueryEscape(grace), e.admin, nil)); len(got.list("items")) != 0 {
+		t.Fatalf("the invited user outlives the revocation: %s", got.raw)
+	}
+	e.problem(400, "token_invalid", e.do("GET", lookup(e.tokenIn(grace)), "", nil))
+
+	// Delete: the row says when the account will be purged.
+	ada := emailtest.Address("ada", "example.com")
+	adaID := e.createUser(ada, "member", nil)
+	step(t, ctx, "reload", chromedp.Navigate(e.url+"/console"))
+	act(t, ctx, ada, "delete")
+	confirmDialog(t, ctx, "the deletion")
+	wait(t, ctx, "the row says in deletion", rowOf(ada)+`?.dataset.status === "in_deletion"`)
+	deleted := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil))
+	purge, err := time.Parse(time.RFC3339, deleted.str("purge_after"))
+	if err != nil || deleted.str("status") != "in_deletion" {
+		t.Fatalf("after deleting: %s", deleted.raw)
+	}
+	if d := time.Until(purge) - 30*24*time.Hour; d < -time.Hour || d > time.Hour {
+		t.Errorf("purge_after %s is not the default 30 days of grace away", purge)
+	}
+	shown := value(t, ctx, "the purge date", chromedp.Evaluate[string](rowOf(ada)+`.textContent`))
+	want := value(t, ctx, "purge_after as the console writes dates", chromedp.Evaluate[string](fmt.Sprintf(`new Date(%q).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })`, deleted.str("purge_after"))))
+	if !strings.Contains(shown, "purged "+want) {
+		t.Errorf("the row of a deleted user reads %q, without %q", shown, "purged "+want)
+	}
+	if n := value(t, ctx, "actions", chromedp.Evaluate[[]string](rowOf(ada)+`.querySelectorAll("button[data-action]").values().map((b) => b.dataset.action).toArray()`)); len(n) != 1 || n[0] != "restore" {
+		t.Errorf("a deleted user's row offers %v, want restore alone", n)
+	}
+	shots(t, ctx, "console-in-deletion")
+
+	// Every license taken: restoring, creating and inviting are refused,
+	// and the console says why.
+	s := e.must(200, e.do("GET", "/summary", e.admin, nil))
+	setLicenses(t, ctx, e, s.num("by_status", "active")+s.num("by_status", "invited"))
+	act(t, ctx, ada, "restore")
+	wait(t, ctx, "the refusal", `document.getElementById("refusal")?.textContent.includes("Every license is taken")`)
+	shots(t, ctx, "console-no-seats")
+	step(t, ctx, "close it", chromedp.Click(chromedp.CSS(`dialog[open] button`)))
+	wait(t, ctx, "the dialog closes", `document.querySelector("dialog[open]") === null`)
+	if got := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil)).str("status"); got != "in_deletion" {
+		t.Fatalf("restored past the licenses: %s", got)
+	}
+	extra := emailtest.Address("extra", "example.com")
+	step(t, ctx, "create one more",
+		chromedp.Click(chromedp.ID("create-user")), chromedp.WaitVisible(chromedp.ID("create-form")),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="email"]`), extra),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="given_name"]`), "Extra"),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="family_name"]`), "Seat"),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="password"]`), "a passphrase for no seat"),
+		chromedp.Click(chromedp.ID("create-submit")))
+	wait(t, ctx, "the create form's refusal", `document.querySelector("#create-form .alert:not([hidden])")?.textContent.includes("Every license is taken")`)
+	step(t, ctx, "close it", chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open]").close()`))
+	step(t, ctx, "invite one more",
+		chromedp.Click(chromedp.ID("invite-user")), chromedp.WaitVisible(chromedp.ID("invite-form")),
+		chromedp.SendKeys(chromedp.CSS(`#invite-form [name="email"]`), extra),
+		chromedp.Click(chromedp.ID("invite-submit")))
+	wait(t, ctx, "the invite form's refusal", `document.querySelector("#invite-form .alert:not([hidden])")?.textContent.includes("Every license is taken")`)
+	step(t, ctx, "close it", chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open]").close()`))
+	if got := e.must(200, e.do("GET", "/users?search="+url.QueryEscape(extra), e.admin, nil)); len(got.list("items")) != 0 {
+		t.Fatalf("a user past the licenses: %s", got.raw)
+	}
+	if ms := e.mails(extra); len(ms) != 0 {
+		t.Fatalf("an invitation past the licenses was mailed: %v", ms)
+	}
+
+	// A free seat: the restore goes through.
+	setLicenses(t, ctx, e, 0)
+	act(t, ctx, ada, "restore")
+	said(t, ctx, ada+" is restored")
+	wait(t, ctx, "the row says active", rowOf(ada)+`?.dataset.status === "active" && !`+rowOf(ada)+`.textContent.includes("purged")`)
+	if got := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil)); got.str("status") != "active" || got.get("purge_after") != nil {
+		t.Fatalf("after restoring: %s", got.raw)
+	}
+	e.login(ada, "pw for "+ada)
+
+	// Anonymize a deactivated user: only the typed word confirms it.
+	bob := emailtest.Address("bob", "example.com")
+	bobID := e.createUser(bob, "member", nil)
+	e.must(200, e.do("POST", "/users/"+bobID+"/deactivate", e.admin, nil))
+	step(t, ctx, "reload", chromedp.Navigate(e.url+"/console"))
+	act(t, ctx, bob, "anonymize")
+	for _, typed := range []string{"", "anonymize"} {
+		step(t, ctx, "confirm with "+strconv.Quote(typed),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-confirm]`)),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open] [data-confirm]").value = ""`),
+			chromedp.SendKeys(chromedp.CSS(`dialog[open] [data-confirm]`), typed),
+			chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+		wait(t, ctx, "still asking, the field marked", `document.querySelector("dialog[open] [data-confirm]")?.getAttribute("aria-invalid") === "true"`)
+		if got := e.must(200, e.do("GET", "/users/"+bobID, e.admin, nil)); got.str("status") != "deactivated" || got.str("email") != bob {
+			t.Fatalf("anonymized without the typed word (%q): %s", typed, got.raw)
+		}
+	}
+	shots(t, ctx, "console-anonymize")
+	step(t, ctx, "type the word",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open] [data-confirm]").value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`dialog[open] [data-confirm]`), "ANONYMIZE"))
+	confirmDialog(t, ctx, "the anonymization")
+	said(t, ctx, "The account is anonymized")
+	wait(t, ctx, "the row says anonymized, with nothing left to do", rowByID(bobID)+`?.dataset.status === "anonymized" && `+rowByID(bobID)+`.textContent.includes("(anonymized)") && `+rowByID(bobID)+`.querySelector("button") === null`)
+	if got := e.must(200, e.do("GET", "/users/"+bobID, e.admin, nil)); got.str("status") != "anonymized" || strings.Contains(got.raw, bob) {
+		t.Fatalf("after anonymizing: %s", got.raw)
+	}
+	if got := e.must(200, e.do("GET", "/users?search="+url.QueryEscape(bob), e.admin, nil)); len(got.list("items")) != 0 {
+		t.Fatalf("the old email still finds them: %s", got.raw)
+	}
+	wait(t, ctx, "no stray value", `!/\b(null|undefined|NaN)\b|\[object /.test(document.body.innerText)`)
+	for _, m := range console() {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Content-Security-Policy") {
+			t.Errorf("console: %s", m)
+		}
+	}
+}
+
