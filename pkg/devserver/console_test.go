@@ -2,6 +2,7 @@ package devserver_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -591,3 +592,149 @@ func TestConsoleUserStatesInABrowser(t *testing.T) {
 	}
 }
 
+// column is the JavaScript expression of a column's texts in the table
+// of the open view, the first text of each cell.
+func column(label string) string {
+	return fmt.Sprintf(`JSON.stringify([...document.querySelectorAll("main tbody td[data-label=%q]")].map((c) => c.firstChild?.textContent ?? ""))`, label)
+}
+
+// listed waits for a column of the open view's table to read want.
+func listed(t *testing.T, ctx context.Context, what, label string, want []string) {
+	t.Helper()
+	j, _ := json.Marshal(want)
+	wait(t, ctx, what, fmt.Sprintf(`%s === %q`, column(label), j))
+}
+
+// typeFilter types a filter's value, as a user would, and presses Enter.
+func typeFilter(t *testing.T, ctx context.Context, label, text string) {
+	t.Helper()
+	sel := fmt.Sprintf(`[...document.querySelectorAll("main form label")].find((l) => l.firstChild.textContent === %q).control`, label)
+	step(t, ctx, "filter "+label+" "+text,
+		chromedp.Evaluate[chromedp.Void](sel+`.value = ""`),
+		chromedp.Evaluate[chromedp.Void](sel+`.focus()`),
+		chromedp.KeyEvent(text+kb.Enter))
+}
+
+// sinceIn sets a Since filter to the browser's now plus d.
+func sinceIn(d time.Duration) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const d = new Date(Date.now() + %d); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  const s = [...document.querySelectorAll("main form label")].find((l) => l.firstChild.textContent === "Since").control;
+  s.value = d.toISOString().slice(0, 16); s.dispatchEvent(new Event("change", { bubbles: true })); })()`, d.Milliseconds()))
+}
+
+// The admin's other pages, in a real browser: rename a team (a taken name
+// refused) and delete it, and see the users lose it; filter the audit log
+// and the sign-in attempts by each of their fields, which really narrow
+// the lists; then, as a member, change my own password under My account:
+// a wrong current one is refused next to its field, the right one keeps
+// this session, ends the others and retires the old password.
+func TestConsoleAdminPagesInABrowser(t *testing.T) {
+	e := newEnv(t)
+	ctx, console := browser(t)
+	compilers := e.team("Compilers")
+	e.team("Sales")
+	ada := emailtest.Address("ada", "example.com")
+	adaID := e.createUser(ada, "member", map[string]any{"team_id": compilers})
+	e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": ada, "password": "not Ada's"}))
+	e.login(ada, "pw for "+ada)
+	// What follows happens two hours later, for the Since filters to tell apart.
+	e.clock.Advance(2 * time.Hour)
+	consoleSignIn(t, e, ctx, adminEmail, adminPassword)
+	adminID := e.userByEmail(adminEmail).ID
+
+	// Rename: a taken name is refused in the dialog; a free one is saved.
+	step(t, ctx, "open the teams", chromedp.Click(chromedp.ID("nav-teams")))
+	listed(t, ctx, "the teams", "Name", []string{"Sales", "Compilers"})
+	step(t, ctx, "rename Compilers", chromedp.Click(chromedp.CSS(`button[aria-label="Rename Compilers"]`)), chromedp.WaitVisible(chromedp.CSS(`dialog[open] [name="name"]`)))
+	step(t, ctx, "to Sales", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog[open] [name="name"]').value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`dialog[open] [name="name"]`), "sales"), chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+	wait(t, ctx, "the refusal", `document.querySelector("dialog[open]") !== null && /taken|already/i.test(document.querySelector("dialog[open]").innerText)`)
+	if got := e.teamOf(compilers)["name"]; got != "Compilers" {
+		t.Fatalf("renamed to a taken name: %v", got)
+	}
+	step(t, ctx, "to Compiler Team", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog[open] [name="name"]').value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`dialog[open] [name="name"]`), "Compiler Team"))
+	confirmDialog(t, ctx, "the rename")
+	listed(t, ctx, "the new name", "Name", []string{"Sales", "Compiler Team"})
+	if got := e.teamOf(compilers)["name"]; got != "Compiler Team" {
+		t.Fatalf("the team is named %v after the rename", got)
+	}
+	step(t, ctx, "open the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "Ada's team, renamed", rowOf(ada)+`?.textContent.includes("Compiler Team")`)
+
+	// Delete: its member stays, with no team.
+	step(t, ctx, "open the teams", chromedp.Click(chromedp.ID("nav-teams")))
+	step(t, ctx, "delete Compiler Team", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete Compiler Team"]`)), chromedp.Click(chromedp.CSS(`button[aria-label="Delete Compiler Team"]`)))
+	confirmDialog(t, ctx, "the deletion")
+	listed(t, ctx, "the team is gone", "Name", []string{"Sales"})
+	if e.teamOf(compilers) != nil {
+		t.Fatal("the team outlives its deletion")
+	}
+	if got := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil)); got.str("status") != "active" || got.get("team_id") != nil {
+		t.Fatalf("Ada after deleting her team: %s", got.raw)
+	}
+	step(t, ctx, "open the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "Ada, with no team", rowOf(ada)+`?.querySelector('[data-label="Team"]').textContent === "—" && ![...document.querySelectorAll("#filter-team option")].some((o) => o.value === `+strconv.Quote(compilers)+`)`)
+
+	// The audit log: each filter narrows it, and they combine.
+	step(t, ctx, "open the audit log", chromedp.Click(chromedp.ID("nav-audit")))
+	wait(t, ctx, "the events", `document.querySelectorAll("main tbody tr").length > 3`)
+	typeFilter(t, ctx, "Target id", compilers)
+	listed(t, ctx, "the team's events", "Action", []string{"team.deleted", "team.updated", "team.created"})
+	typeFilter(t, ctx, "Actor id", adminID)
+	listed(t, ctx, "the admin's events on the team", "Action", []string{"team.deleted", "team.updated"})
+	typeFilter(t, ctx, "Actor id", "")
+	typeFilter(t, ctx, "Action", "team.updated")
+	listed(t, ctx, "the rename alone", "Action", []string{"team.updated"})
+	typeFilter(t, ctx, "Action", "")
+	step(t, ctx, "since an hour from now", sinceIn(time.Hour))
+	listed(t, ctx, "the team's events of two hours later", "Action", []string{"team.deleted", "team.updated"})
+	typeFilter(t, ctx, "Target id", "")
+	shots(t, ctx, "console-audit-filtered")
+	if got := e.must(200, e.do("GET", "/audit-events?target_id="+compilers, e.admin, nil)); len(got.list("items")) != 3 {
+		t.Fatalf("the team's events: %s", got.raw)
+	}
+
+	// The sign-in attempts, likewise.
+	step(t, ctx, "open the sign-in attempts", chromedp.Click(chromedp.ID("nav-attempts")))
+	typeFilter(t, ctx, "User id", adaID)
+	listed(t, ctx, "Ada's attempts", "Outcome", []string{"signed in", "invalid credentials"})
+	step(t, ctx, "failed ones", setSelect(`main form [name="success"]`, "false"))
+	listed(t, ctx, "Ada's failed attempt", "Outcome", []string{"invalid credentials"})
+	typeFilter(t, ctx, "User id", "")
+	step(t, ctx, "succeeded ones, since an hour from now", setSelect(`main form [name="success"]`, "true"), sinceIn(time.Hour))
+	listed(t, ctx, "the console's sign-in alone", "Login", []string{adminEmail})
+	step(t, ctx, "since the day after", sinceIn(26*time.Hour))
+	wait(t, ctx, "none", `document.querySelector("main tbody") === null && document.querySelector("main").innerText.includes("No sign-in attempt matches")`)
+
+	// My account, as a member: change my password.
+	carol := emailtest.Address("carol", "example.com")
+	e.createUser(carol, "member", nil)
+	elsewhere := e.login(carol, "pw for "+carol)
+	step(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin")))
+	consoleSignIn(t, e, ctx, carol, "pw for "+carol)
+	wait(t, ctx, "my account", `location.hash === "#/account" && document.getElementById("password-form") !== null`)
+	step(t, ctx, "a wrong current password",
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="current_password"]`), "not my password"),
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="new_password"]`), "carol's brand new passphrase"),
+		chromedp.Click(chromedp.CSS(`#password-form button[type="submit"]`)))
+	wait(t, ctx, "refused next to the field", `(() => { const c = document.querySelector('#password-form [name="current_password"]'); return c.getAttribute("aria-invalid") === "true" && document.getElementById(c.id + "-error").textContent.includes("not your current password"); })()`)
+	e.login(carol, "pw for "+carol) // unchanged
+	step(t, ctx, "the right one",
+		chromedp.Evaluate[chromedp.Void](`for (const c of document.querySelectorAll("#password-form input")) c.value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="current_password"]`), "pw for "+carol),
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="new_password"]`), "carol's brand new passphrase"),
+		chromedp.Click(chromedp.CSS(`#password-form button[type="submit"]`)))
+	said(t, ctx, "Password changed")
+	wait(t, ctx, "this session alone", `JSON.stringify([...document.querySelectorAll("main tbody tr")].map((r) => r.lastChild.textContent)) === '["this session"]'`)
+	e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": carol, "password": "pw for " + carol}))
+	e.problem(401, "unauthorized", e.do("GET", "/me", elsewhere, nil))
+	e.login(carol, "carol's brand new passphrase")
+	step(t, ctx, "reload", chromedp.Navigate(e.url+"/console"))
+	wait(t, ctx, "still signed in", `document.getElementById("password-form") !== null`)
+	for _, m := range console() {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Content-Security-Policy") {
+			t.Errorf("console: %s", m)
+		}
+	}
+}
