@@ -595,7 +595,7 @@ func TestConsoleUserStatesInABrowser(t *testing.T) {
 // column is the JavaScript expression of a column's texts in the table
 // of the open view, the first text of each cell.
 func column(label string) string {
-	return fmt.Sprintf(`JSON.stringify([...document.querySelectorAll("main tbody td[data-label=%q]")].map((c) => c.firstChild?.textContent ?? ""))`, label)
+	return fmt.Sprintf(`JSON.stringify([...document.querySelectorAll("main tbody td[data-label='%s']")].map((c) => c.firstChild?.textContent ?? ""))`, label)
 }
 
 // listed waits for a column of the open view's table to read want.
@@ -644,7 +644,7 @@ func TestConsoleAdminPagesInABrowser(t *testing.T) {
 
 	// Rename: a taken name is refused in the dialog; a free one is saved.
 	step(t, ctx, "open the teams", chromedp.Click(chromedp.ID("nav-teams")))
-	listed(t, ctx, "the teams", "Name", []string{"Sales", "Compilers"})
+	listed(t, ctx, "the teams", "Name", []string{"Compilers", "Sales"})
 	step(t, ctx, "rename Compilers", chromedp.Click(chromedp.CSS(`button[aria-label="Rename Compilers"]`)), chromedp.WaitVisible(chromedp.CSS(`dialog[open] [name="name"]`)))
 	step(t, ctx, "to Sales", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog[open] [name="name"]').value = ""`),
 		chromedp.SendKeys(chromedp.CSS(`dialog[open] [name="name"]`), "sales"), chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
@@ -655,14 +655,16 @@ func TestConsoleAdminPagesInABrowser(t *testing.T) {
 	step(t, ctx, "to Compiler Team", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog[open] [name="name"]').value = ""`),
 		chromedp.SendKeys(chromedp.CSS(`dialog[open] [name="name"]`), "Compiler Team"))
 	confirmDialog(t, ctx, "the rename")
-	listed(t, ctx, "the new name", "Name", []string{"Sales", "Compiler Team"})
+	listed(t, ctx, "the new name", "Name", []string{"Compiler Team", "Sales"})
 	if got := e.teamOf(compilers)["name"]; got != "Compiler Team" {
 		t.Fatalf("the team is named %v after the rename", got)
 	}
 	step(t, ctx, "open the users", chromedp.Click(chromedp.ID("nav-users")))
 	wait(t, ctx, "Ada's team, renamed", rowOf(ada)+`?.textContent.includes("Compiler Team")`)
 
-	// Delete: its member stays, with no team.
+	// Delete: its member stays, with no team. (A minute on, so that the
+	// audit log's newest-first order is the order they happened in.)
+	e.clock.Advance(time.Minute)
 	step(t, ctx, "open the teams", chromedp.Click(chromedp.ID("nav-teams")))
 	step(t, ctx, "delete Compiler Team", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete Compiler Team"]`)), chromedp.Click(chromedp.CSS(`button[aria-label="Delete Compiler Team"]`)))
 	confirmDialog(t, ctx, "the deletion")
@@ -697,6 +699,7 @@ func TestConsoleAdminPagesInABrowser(t *testing.T) {
 
 	// The sign-in attempts, likewise.
 	step(t, ctx, "open the sign-in attempts", chromedp.Click(chromedp.ID("nav-attempts")))
+	wait(t, ctx, "the attempts", `document.getElementById("view-title")?.textContent === "Sign-in attempts" && document.querySelectorAll("main tbody tr").length > 2`)
 	typeFilter(t, ctx, "User id", adaID)
 	listed(t, ctx, "Ada's attempts", "Outcome", []string{"signed in", "invalid credentials"})
 	step(t, ctx, "failed ones", setSelect(`main form [name="success"]`, "false"))
