@@ -2,7 +2,10 @@ package devserver_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -403,3 +406,338 @@ const contrastJS = `(() => {
   if (checked < 20) out.push("only " + checked + " texts checked");
   return out;
 })()`
+
+// rowByID is rowOf for a row that may have lost its email (anonymized).
+func rowByID(id string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#users-table tbody tr")].find((r) => r.dataset.id === %q)`, id)
+}
+
+// said waits for the status line to announce text.
+func said(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	wait(t, ctx, "the console says "+text, fmt.Sprintf(`document.getElementById("status").textContent.includes(%q)`, text))
+}
+
+// setLicenses saves the license count on the settings page.
+func setLicenses(t *testing.T, ctx context.Context, e *env, n int) {
+	t.Helper()
+	step(t, ctx, "open the settings", chromedp.Click(chromedp.ID("nav-settings")), chromedp.WaitVisible(chromedp.ID("set-license_count")))
+	step(t, ctx, fmt.Sprintf("%d licenses", n),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("set-license_count").value = ""`),
+		chromedp.SendKeys(chromedp.ID("set-license_count"), fmt.Sprint(n)),
+		// An earlier save's message may still show.
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("status").textContent = ""`),
+		chromedp.Click(chromedp.ID("settings-save")))
+	said(t, ctx, "Settings saved")
+	if got := e.must(200, e.do("GET", "/settings", e.admin, nil)).num("license_count"); got != n {
+		t.Fatalf("license_count %d after saving %d", got, n)
+	}
+	step(t, ctx, "back to the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "the users table", `document.getElementById("users-table") !== null`)
+}
+
+// The actions each state offers on a user's row, in a real browser:
+// resend an invitation (a new mail, the old link dead) and revoke it
+// (after a confirmation that can be cancelled); delete a user and see
+// the purge date, be refused the restore while every license is taken,
+// as are creating and inviting, then restore them; anonymize a
+// deactivated user, which takes the typed word and nothing less.
+func TestConsoleUserStatesInABrowser(t *testing.T) {
+	e := newEnv(t)
+	ctx, console := browser(t)
+	grace := emailtest.Address("grace", "example.com")
+	inv := e.invite(grace, nil)
+	oldToken := e.tokenIn(grace)
+	consoleSignIn(t, e, ctx, adminEmail, adminPassword)
+
+	// Resend: a second mail, with a new link; the first stops working.
+	act(t, ctx, grace, "resend")
+	said(t, ctx, "Invitation sent again to "+grace)
+	if ms := e.mails(grace); len(ms) != 2 {
+		t.Fatalf("%d mails to %s after resending, want 2", len(ms), grace)
+	}
+	if newToken := e.tokenIn(grace); newToken == oldToken {
+		t.Fatal("the resent mail carries the old token")
+	}
+	e.problem(400, "token_invalid", e.do("GET", lookup(oldToken), "", nil))
+	if got := e.must(200, e.do("GET", "/invitations?status=pending", e.admin, nil)); got.num("items", "0", "sent_count") != 2 || got.str("items", "0", "id") != inv.str("id") {
+		t.Fatalf("after resending: %s", got.raw)
+	}
+
+	// Revoke asks first; Cancel leaves everything as it was.
+	act(t, ctx, grace, "revoke")
+	step(t, ctx, "cancel the revocation", chromedp.WaitVisible(chromedp.CSS(`dialog[open]`)),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("dialog[open] button")].find((b) => b.textContent === "Cancel").click()`))
+	wait(t, ctx, "the dialog closes", `document.querySelector("dialog[open]") === null`)
+	if got := e.must(200, e.do("GET", "/invitations?status=pending", e.admin, nil)); len(got.list("items")) != 1 {
+		t.Fatalf("cancelling the dialog revoked the invitation: %s", got.raw)
+	}
+	act(t, ctx, grace, "revoke")
+	confirmDialog(t, ctx, "the revocation")
+	said(t, ctx, "Invitation to "+grace+" revoked")
+	wait(t, ctx, "the invited row is gone", rowOf(grace)+` === undefined`)
+	if got := e.must(200, e.do("GET", "/invitations?status=cancelled", e.admin, nil)); got.str("items", "0", "id") != inv.str("id") {
+		t.Fatalf("the invitation is not cancelled: %s", got.raw)
+	}
+	if got := e.must(200, e.do("GET", "/users?search="+url.QueryEscape(grace), e.admin, nil)); len(got.list("items")) != 0 {
+		t.Fatalf("the invited user outlives the revocation: %s", got.raw)
+	}
+	e.problem(400, "token_invalid", e.do("GET", lookup(e.tokenIn(grace)), "", nil))
+
+	// Delete: the row says when the account will be purged.
+	ada := emailtest.Address("ada", "example.com")
+	adaID := e.createUser(ada, "member", nil)
+	step(t, ctx, "reload", chromedp.Navigate(e.url+"/console"))
+	act(t, ctx, ada, "delete")
+	confirmDialog(t, ctx, "the deletion")
+	wait(t, ctx, "the row says in deletion", rowOf(ada)+`?.dataset.status === "in_deletion"`)
+	deleted := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil))
+	purge, err := time.Parse(time.RFC3339, deleted.str("purge_after"))
+	if err != nil || deleted.str("status") != "in_deletion" {
+		t.Fatalf("after deleting: %s", deleted.raw)
+	}
+	if d := time.Until(purge) - 30*24*time.Hour; d < -time.Hour || d > time.Hour {
+		t.Errorf("purge_after %s is not the default 30 days of grace away", purge)
+	}
+	shown := value(t, ctx, "the purge date", chromedp.Evaluate[string](rowOf(ada)+`.textContent`))
+	want := value(t, ctx, "purge_after as the console writes dates", chromedp.Evaluate[string](fmt.Sprintf(`new Date(%q).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })`, deleted.str("purge_after"))))
+	if !strings.Contains(shown, "purged "+want) {
+		t.Errorf("the row of a deleted user reads %q, without %q", shown, "purged "+want)
+	}
+	if n := value(t, ctx, "actions", chromedp.Evaluate[[]string](rowOf(ada)+`.querySelectorAll("button[data-action]").values().map((b) => b.dataset.action).toArray()`)); len(n) != 1 || n[0] != "restore" {
+		t.Errorf("a deleted user's row offers %v, want restore alone", n)
+	}
+	shots(t, ctx, "console-in-deletion")
+
+	// Every license taken: restoring, creating and inviting are refused,
+	// and the console says why.
+	s := e.must(200, e.do("GET", "/summary", e.admin, nil))
+	setLicenses(t, ctx, e, s.num("by_status", "active")+s.num("by_status", "invited"))
+	act(t, ctx, ada, "restore")
+	wait(t, ctx, "the refusal", `document.getElementById("refusal")?.textContent.includes("Every license is taken")`)
+	shots(t, ctx, "console-no-seats")
+	step(t, ctx, "close it", chromedp.Click(chromedp.CSS(`dialog[open] button`)))
+	wait(t, ctx, "the dialog closes", `document.querySelector("dialog[open]") === null`)
+	if got := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil)).str("status"); got != "in_deletion" {
+		t.Fatalf("restored past the licenses: %s", got)
+	}
+	extra := emailtest.Address("extra", "example.com")
+	step(t, ctx, "create one more",
+		chromedp.Click(chromedp.ID("create-user")), chromedp.WaitVisible(chromedp.ID("create-form")),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="email"]`), extra),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="given_name"]`), "Extra"),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="family_name"]`), "Seat"),
+		chromedp.SendKeys(chromedp.CSS(`#create-form [name="password"]`), "a passphrase for no seat"),
+		chromedp.Click(chromedp.ID("create-submit")))
+	wait(t, ctx, "the create form's refusal", `document.querySelector("#create-form .alert:not([hidden])")?.textContent.includes("Every license is taken")`)
+	step(t, ctx, "close it", chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open]").close()`))
+	step(t, ctx, "invite one more",
+		chromedp.Click(chromedp.ID("invite-user")), chromedp.WaitVisible(chromedp.ID("invite-form")),
+		chromedp.SendKeys(chromedp.CSS(`#invite-form [name="email"]`), extra),
+		chromedp.Click(chromedp.ID("invite-submit")))
+	wait(t, ctx, "the invite form's refusal", `document.querySelector("#invite-form .alert:not([hidden])")?.textContent.includes("Every license is taken")`)
+	step(t, ctx, "close it", chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open]").close()`))
+	if got := e.must(200, e.do("GET", "/users?search="+url.QueryEscape(extra), e.admin, nil)); len(got.list("items")) != 0 {
+		t.Fatalf("a user past the licenses: %s", got.raw)
+	}
+	if ms := e.mails(extra); len(ms) != 0 {
+		t.Fatalf("an invitation past the licenses was mailed: %v", ms)
+	}
+
+	// A free seat: the restore goes through.
+	setLicenses(t, ctx, e, 0)
+	act(t, ctx, ada, "restore")
+	said(t, ctx, ada+" is restored")
+	wait(t, ctx, "the row says active", rowOf(ada)+`?.dataset.status === "active" && !`+rowOf(ada)+`.textContent.includes("purged")`)
+	if got := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil)); got.str("status") != "active" || got.get("purge_after") != nil {
+		t.Fatalf("after restoring: %s", got.raw)
+	}
+	e.login(ada, "pw for "+ada)
+
+	// Anonymize a deactivated user: only the typed word confirms it.
+	bob := emailtest.Address("bob", "example.com")
+	bobID := e.createUser(bob, "member", nil)
+	e.must(200, e.do("POST", "/users/"+bobID+"/deactivate", e.admin, nil))
+	step(t, ctx, "reload", chromedp.Navigate(e.url+"/console"))
+	act(t, ctx, bob, "anonymize")
+	for _, typed := range []string{"", "anonymize"} {
+		step(t, ctx, "confirm with "+strconv.Quote(typed),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-confirm]`)),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open] [data-confirm]").value = ""`),
+			chromedp.SendKeys(chromedp.CSS(`dialog[open] [data-confirm]`), typed),
+			chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+		wait(t, ctx, "still asking, the field marked", `document.querySelector("dialog[open] [data-confirm]")?.getAttribute("aria-invalid") === "true"`)
+		if got := e.must(200, e.do("GET", "/users/"+bobID, e.admin, nil)); got.str("status") != "deactivated" || got.str("email") != bob {
+			t.Fatalf("anonymized without the typed word (%q): %s", typed, got.raw)
+		}
+	}
+	shots(t, ctx, "console-anonymize")
+	step(t, ctx, "type the word",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("dialog[open] [data-confirm]").value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`dialog[open] [data-confirm]`), "ANONYMIZE"))
+	confirmDialog(t, ctx, "the anonymization")
+	said(t, ctx, "The account is anonymized")
+	wait(t, ctx, "the row says anonymized, with nothing left to do", rowByID(bobID)+`?.dataset.status === "anonymized" && `+rowByID(bobID)+`.textContent.includes("(anonymized)") && `+rowByID(bobID)+`.querySelector("button") === null`)
+	if got := e.must(200, e.do("GET", "/users/"+bobID, e.admin, nil)); got.str("status") != "anonymized" || strings.Contains(got.raw, bob) {
+		t.Fatalf("after anonymizing: %s", got.raw)
+	}
+	if got := e.must(200, e.do("GET", "/users?search="+url.QueryEscape(bob), e.admin, nil)); len(got.list("items")) != 0 {
+		t.Fatalf("the old email still finds them: %s", got.raw)
+	}
+	wait(t, ctx, "no stray value", `!/\b(null|undefined|NaN)\b|\[object /.test(document.body.innerText)`)
+	for _, m := range console() {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Content-Security-Policy") {
+			t.Errorf("console: %s", m)
+		}
+	}
+}
+
+// column is the JavaScript expression of a column's texts in the table
+// of the open view, the first text of each cell.
+func column(label string) string {
+	return fmt.Sprintf(`JSON.stringify([...document.querySelectorAll("main tbody td[data-label='%s']")].map((c) => c.firstChild?.textContent ?? ""))`, label)
+}
+
+// listed waits for a column of the open view's table to read want.
+func listed(t *testing.T, ctx context.Context, what, label string, want []string) {
+	t.Helper()
+	j, _ := json.Marshal(want)
+	wait(t, ctx, what, fmt.Sprintf(`%s === %q`, column(label), j))
+}
+
+// typeFilter types a filter's value, as a user would, and presses Enter.
+func typeFilter(t *testing.T, ctx context.Context, label, text string) {
+	t.Helper()
+	sel := fmt.Sprintf(`[...document.querySelectorAll("main form label")].find((l) => l.firstChild.textContent === %q).control`, label)
+	step(t, ctx, "filter "+label+" "+text,
+		chromedp.Evaluate[chromedp.Void](sel+`.value = ""`),
+		chromedp.Evaluate[chromedp.Void](sel+`.focus()`),
+		chromedp.KeyEvent(text+kb.Enter))
+}
+
+// sinceIn sets a Since filter to the browser's now plus d.
+func sinceIn(d time.Duration) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const d = new Date(Date.now() + %d); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  const s = [...document.querySelectorAll("main form label")].find((l) => l.firstChild.textContent === "Since").control;
+  s.value = d.toISOString().slice(0, 16); s.dispatchEvent(new Event("change", { bubbles: true })); })()`, d.Milliseconds()))
+}
+
+// The admin's other pages, in a real browser: rename a team (a taken name
+// refused) and delete it, and see the users lose it; filter the audit log
+// and the sign-in attempts by each of their fields, which really narrow
+// the lists; then, as a member, change my own password under My account:
+// a wrong current one is refused next to its field, the right one keeps
+// this session, ends the others and retires the old password.
+func TestConsoleAdminPagesInABrowser(t *testing.T) {
+	e := newEnv(t)
+	ctx, console := browser(t)
+	compilers := e.team("Compilers")
+	e.team("Sales")
+	ada := emailtest.Address("ada", "example.com")
+	adaID := e.createUser(ada, "member", map[string]any{"team_id": compilers})
+	e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": ada, "password": "not Ada's"}))
+	e.login(ada, "pw for "+ada)
+	// What follows happens two hours later, for the Since filters to tell apart.
+	e.clock.Advance(2 * time.Hour)
+	consoleSignIn(t, e, ctx, adminEmail, adminPassword)
+	adminID := e.userByEmail(adminEmail).ID
+
+	// Rename: a taken name is refused in the dialog; a free one is saved.
+	step(t, ctx, "open the teams", chromedp.Click(chromedp.ID("nav-teams")))
+	listed(t, ctx, "the teams", "Name", []string{"Compilers", "Sales"})
+	step(t, ctx, "rename Compilers", chromedp.Click(chromedp.CSS(`button[aria-label="Rename Compilers"]`)), chromedp.WaitVisible(chromedp.CSS(`dialog[open] [name="name"]`)))
+	step(t, ctx, "to Sales", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog[open] [name="name"]').value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`dialog[open] [name="name"]`), "sales"), chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+	wait(t, ctx, "the refusal", `document.querySelector("dialog[open]") !== null && /taken|already/i.test(document.querySelector("dialog[open]").innerText)`)
+	if got := e.teamOf(compilers)["name"]; got != "Compilers" {
+		t.Fatalf("renamed to a taken name: %v", got)
+	}
+	step(t, ctx, "to Compiler Team", chromedp.Evaluate[chromedp.Void](`document.querySelector('dialog[open] [name="name"]').value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`dialog[open] [name="name"]`), "Compiler Team"))
+	confirmDialog(t, ctx, "the rename")
+	listed(t, ctx, "the new name", "Name", []string{"Compiler Team", "Sales"})
+	if got := e.teamOf(compilers)["name"]; got != "Compiler Team" {
+		t.Fatalf("the team is named %v after the rename", got)
+	}
+	step(t, ctx, "open the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "Ada's team, renamed", rowOf(ada)+`?.textContent.includes("Compiler Team")`)
+
+	// Delete: its member stays, with no team. (A minute on, so that the
+	// audit log's newest-first order is the order they happened in.)
+	e.clock.Advance(time.Minute)
+	step(t, ctx, "open the teams", chromedp.Click(chromedp.ID("nav-teams")))
+	step(t, ctx, "delete Compiler Team", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete Compiler Team"]`)), chromedp.Click(chromedp.CSS(`button[aria-label="Delete Compiler Team"]`)))
+	confirmDialog(t, ctx, "the deletion")
+	listed(t, ctx, "the team is gone", "Name", []string{"Sales"})
+	if e.teamOf(compilers) != nil {
+		t.Fatal("the team outlives its deletion")
+	}
+	if got := e.must(200, e.do("GET", "/users/"+adaID, e.admin, nil)); got.str("status") != "active" || got.get("team_id") != nil {
+		t.Fatalf("Ada after deleting her team: %s", got.raw)
+	}
+	step(t, ctx, "open the users", chromedp.Click(chromedp.ID("nav-users")))
+	wait(t, ctx, "Ada, with no team", rowOf(ada)+`?.querySelector('[data-label="Team"]').textContent === "—" && ![...document.querySelectorAll("#filter-team option")].some((o) => o.value === `+strconv.Quote(compilers)+`)`)
+
+	// The audit log: each filter narrows it, and they combine.
+	step(t, ctx, "open the audit log", chromedp.Click(chromedp.ID("nav-audit")))
+	wait(t, ctx, "the events", `document.querySelectorAll("main tbody tr").length > 3`)
+	typeFilter(t, ctx, "Target id", compilers)
+	listed(t, ctx, "the team's events", "Action", []string{"team.deleted", "team.updated", "team.created"})
+	typeFilter(t, ctx, "Actor id", adminID)
+	listed(t, ctx, "the admin's events on the team", "Action", []string{"team.deleted", "team.updated"})
+	typeFilter(t, ctx, "Actor id", "")
+	typeFilter(t, ctx, "Action", "team.updated")
+	listed(t, ctx, "the rename alone", "Action", []string{"team.updated"})
+	typeFilter(t, ctx, "Action", "")
+	step(t, ctx, "since an hour from now", sinceIn(time.Hour))
+	listed(t, ctx, "the team's events of two hours later", "Action", []string{"team.deleted", "team.updated"})
+	typeFilter(t, ctx, "Target id", "")
+	shots(t, ctx, "console-audit-filtered")
+	if got := e.must(200, e.do("GET", "/audit-events?target_id="+compilers, e.admin, nil)); len(got.list("items")) != 3 {
+		t.Fatalf("the team's events: %s", got.raw)
+	}
+
+	// The sign-in attempts, likewise.
+	step(t, ctx, "open the sign-in attempts", chromedp.Click(chromedp.ID("nav-attempts")))
+	wait(t, ctx, "the attempts", `document.getElementById("view-title")?.textContent === "Sign-in attempts" && document.querySelectorAll("main tbody tr").length > 2`)
+	typeFilter(t, ctx, "User id", adaID)
+	listed(t, ctx, "Ada's attempts", "Outcome", []string{"signed in", "invalid credentials"})
+	step(t, ctx, "failed ones", setSelect(`main form [name="success"]`, "false"))
+	listed(t, ctx, "Ada's failed attempt", "Outcome", []string{"invalid credentials"})
+	typeFilter(t, ctx, "User id", "")
+	step(t, ctx, "succeeded ones, since an hour from now", setSelect(`main form [name="success"]`, "true"), sinceIn(time.Hour))
+	listed(t, ctx, "the console's sign-in alone", "Login", []string{adminEmail})
+	step(t, ctx, "since the day after", sinceIn(26*time.Hour))
+	wait(t, ctx, "none", `document.querySelector("main tbody") === null && document.querySelector("main").innerText.includes("No sign-in attempt matches")`)
+
+	// My account, as a member: change my password.
+	carol := emailtest.Address("carol", "example.com")
+	e.createUser(carol, "member", nil)
+	elsewhere := e.login(carol, "pw for "+carol)
+	step(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin")))
+	consoleSignIn(t, e, ctx, carol, "pw for "+carol)
+	wait(t, ctx, "my account", `location.hash === "#/account" && document.getElementById("password-form") !== null`)
+	step(t, ctx, "a wrong current password",
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="current_password"]`), "not my password"),
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="new_password"]`), "carol's brand new passphrase"),
+		chromedp.Click(chromedp.CSS(`#password-form button[type="submit"]`)))
+	wait(t, ctx, "refused next to the field", `(() => { const c = document.querySelector('#password-form [name="current_password"]'); return c.getAttribute("aria-invalid") === "true" && document.getElementById(c.id + "-error").textContent.includes("not your current password"); })()`)
+	e.login(carol, "pw for "+carol) // unchanged
+	step(t, ctx, "the right one",
+		chromedp.Evaluate[chromedp.Void](`for (const c of document.querySelectorAll("#password-form input")) c.value = ""`),
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="current_password"]`), "pw for "+carol),
+		chromedp.SendKeys(chromedp.CSS(`#password-form [name="new_password"]`), "carol's brand new passphrase"),
+		chromedp.Click(chromedp.CSS(`#password-form button[type="submit"]`)))
+	said(t, ctx, "Password changed")
+	wait(t, ctx, "this session alone", `JSON.stringify([...document.querySelectorAll("main tbody tr")].map((r) => r.lastChild.textContent)) === '["this session"]'`)
+	e.problem(401, "invalid_credentials", e.do("POST", "/auth/login", "", map[string]any{"login": carol, "password": "pw for " + carol}))
+	e.problem(401, "unauthorized", e.do("GET", "/me", elsewhere, nil))
+	e.login(carol, "carol's brand new passphrase")
+	step(t, ctx, "reload", chromedp.Navigate(e.url+"/console"))
+	wait(t, ctx, "still signed in", `document.getElementById("password-form") !== null`)
+	for _, m := range console() {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Content-Security-Policy") {
+			t.Errorf("console: %s", m)
+		}
+	}
+}

@@ -139,10 +139,10 @@ function actionsFor(u, reload) {
   const out = [];
   switch (u.status) {
     case "invited":
-      out.push(b("resend", "Resend", async () => { const inv = await invitationOf(u); await post("/invitations/" + inv.id + "/resend"); say("Invitation sent again to " + who + "."); }));
+      out.push(b("resend", "Resend", async () => { await post("/invitations/" + invitationOf(u) + "/resend"); say("Invitation sent again to " + who + "."); }));
       out.push(b("revoke", "Revoke", async () => {
         if (!await confirm("Revoke the invitation?", "The invitation to " + who + " stops working and the account is removed.", "Revoke", { danger: true })) return false;
-        const inv = await invitationOf(u); await del("/invitations/" + inv.id); say("Invitation to " + who + " revoked.");
+        await del("/invitations/" + invitationOf(u)); say("Invitation to " + who + " revoked.");
       }));
       break;
     case "active":
@@ -181,17 +181,12 @@ async function refused(what, p) {
   ]);
 }
 
-async function invitationOf(u) {
-  let cursor = "";
-  const email = (u.email || "").toLowerCase();
-  for (let i = 0; i < 20; i++) {
-    const page = await get("/invitations", { status: "pending", limit: 100, cursor });
-    const inv = page.items.find((x) => x.email.toLowerCase() === email);
-    if (inv) return inv;
-    if (!page.next_cursor) break;
-    cursor = page.next_cursor;
-  }
-  throw new Error("No pending invitation to " + u.email + " was found: it may have just expired.");
+// invitationOf is the id of an invited user's pending invitation, which
+// the user carries: no search through the invitations, which would miss
+// one behind more pages than it reads.
+function invitationOf(u) {
+  if (!u.invitation_id) throw new Error("No pending invitation to " + u.email + " was found: it may have just expired.");
+  return u.invitation_id;
 }
 
 const roleOptions = () => isAdmin() ? roles : ["member"];
