@@ -160,7 +160,9 @@ func (s *Store) searchUsers(ctx context.Context, q users.ListQuery, window int) 
 		if err != nil {
 			return users.Page{}, err
 		}
-		if !q.Words.Matches(u.SearchTerms()) || !q.Admits(u) {
+		// Matched against the terms as stored, which the same transaction
+		// as the search item wrote: no folding again, per user, per page.
+		if !q.Words.Matches(strings.Fields(stringAttr(item, "terms"))) || !q.Admits(u) {
 			continue
 		}
 		page.Items = append(page.Items, u)
