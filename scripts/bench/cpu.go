@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -130,21 +131,7 @@ func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU,
 		return nil, err
 	}
 	serve := apigw.Handler(h)
-	one := func(raw []byte) error {
-		var e events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return err
-		}
-		res, err := serve(ctx, e)
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != c.status {
-			return fmt.Errorf("%s: status %d, want %d: %s", c.route, res.StatusCode, c.status, res.Body)
-		}
-		_, err = json.Marshal(res)
-		return err
-	}
+	one := func(raw []byte) error { return c.serveWith(ctx, serve, raw) }
 	p, err := b.startFunction(ctx, route.Name, filepath.Join(bins, route.Name), functionEnv(route.MemoryMB())...)
 	if err != nil {
 		return nil, err
@@ -206,8 +193,63 @@ func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU,
 		logged = append(logged, float64(p.logged.n.Load()-l0)/float64(n))
 	}
 	b.calls.take()
-	return &CPU{Requests: n * cpuRounds, MemoryMB: route.MemoryMB(),
-		Ms: median(inBinary), InProcessMs: median(inProcess), Allocs: median(allocs), Bytes: median(bytes), LogBytes: median(logged)}, nil
+	cpu := &CPU{Requests: n * cpuRounds, MemoryMB: route.MemoryMB(),
+		Ms: median(inBinary), InProcessMs: median(inProcess), Allocs: median(allocs), Bytes: median(bytes), LogBytes: median(logged)}
+	if route.Method == http.MethodGet {
+		evs, err := eventsFor(1)
+		if err != nil {
+			return nil, err
+		}
+		if cpu.OffNetworkMs, err = b.offNetwork(ctx, c, route, evs[0], n); err != nil {
+			return nil, err
+		}
+	}
+	return cpu, nil
+}
+
+// offNetwork is the CPU per request of one read repeated in-process with
+// DynamoDB's answers replayed from memory (the first request fills the
+// replay): the median of cpuRounds rounds of n.
+func (b *bench) offNetwork(ctx context.Context, c request, route routes.Route, raw []byte, n int) (float64, error) {
+	h, err := b.replayed.Handler(route.Name)
+	if err != nil {
+		return 0, err
+	}
+	serve := apigw.Handler(h)
+	for range cpuWarmUp {
+		if err := c.serveWith(ctx, serve, raw); err != nil {
+			return 0, err
+		}
+	}
+	var ms []float64
+	for range cpuRounds {
+		c0 := processCPU()
+		for range n {
+			if err := c.serveWith(ctx, serve, raw); err != nil {
+				return 0, err
+			}
+		}
+		ms = append(ms, float64(processCPU()-c0)/float64(time.Millisecond)/float64(n))
+	}
+	return median(ms), nil
+}
+
+// serveWith serves one event of the case in-process as a function does:
+// the event decoded, the handler, the answer encoded.
+func (c request) serveWith(ctx context.Context, serve func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), raw []byte) error {
+	var e events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return err
+	}
+	res, err := serve(ctx, e)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != c.status {
+		return fmt.Errorf("%s: status %d, want %d: %s", c.route, res.StatusCode, c.status, res.Body)
+	}
+	_, err = json.Marshal(res)
+	return err
 }
 
 // predict fills in the Lambda duration the row's measurements predict.

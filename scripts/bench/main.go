@@ -66,6 +66,7 @@ import (
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/devserver"
 	"github.com/usermgmt/ums/pkg/dynamo"
+	"github.com/usermgmt/ums/pkg/dynamo/dynamotest"
 	"github.com/usermgmt/ums/pkg/email"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/localstack"
@@ -237,14 +238,17 @@ func (c *clock) CatchUp() {
 }
 
 type bench struct {
-	app    *app.App
-	client *dynamodb.Client
-	table  string
-	url    string
-	srv    *server
-	calls  *calls
-	clock  *clock
-	rep    *Report
+	app *app.App
+	// replayed is the same app with DynamoDB's answers replayed from
+	// memory, for the CPU of a read without the sockets.
+	replayed *app.App
+	client   *dynamodb.Client
+	table    string
+	url      string
+	srv      *server
+	calls    *calls
+	clock    *clock
+	rep      *Report
 
 	admin, member string // tokens
 	cpuCases      []cpuCase
@@ -277,8 +281,14 @@ func newBench(ctx context.Context, endpoint string) (*bench, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	replayed, err := app.New(ctx, cfg, app.WithDynamoDBOptions(new(dynamotest.Replay).Wrap))
+	if err != nil {
+		return nil, nil, err
+	}
 	clk := &clock{now: time.Now().UTC()}
 	a.Now = clk.Now
+	replayed.Now = clk.Now
+	replayed.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	// Only errors: a 500's cause, which the answer never tells.
 	a.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	h, err := devserver.New(a)
@@ -288,7 +298,7 @@ func newBench(ctx context.Context, endpoint string) (*bench, func(), error) {
 	srv := &server{h: h}
 	hs := httptest.NewServer(srv)
 	b := &bench{
-		app: a, client: client, table: table, url: hs.URL, srv: srv, calls: c, clock: clk,
+		app: a, replayed: replayed, client: client, table: table, url: hs.URL, srv: srv, calls: c, clock: clk,
 		rep: &Report{
 			StartedAt: time.Now().UTC(), DynamoDBEndpoint: endpoint, Table: table,
 			Served: "HTTP over loopback: net/http/httptest.NewServer(devserver.New(app)), http.DefaultClient; DynamoDB Local on loopback, not AWS",

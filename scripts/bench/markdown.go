@@ -53,6 +53,22 @@ func (r *Report) markdown() string {
 			verdictString(row), row.RCU, row.WCU, p50, p99, mem, pred, logs)
 	}
 
+	f("\n## CPU per request\n\n")
+	f("In the function: CPU time (user and system) per request of the real bootstrap, built for this machine, invoked through a local Runtime API with the route's memory settings. ")
+	f("In-process: the same handler and adapter in the bench's process, without the runtime client. ")
+	f("Off the network (reads): in-process, with DynamoDB's answers replayed from memory, which leaves out the loopback sockets to DynamoDB Local. ")
+	f("Allocations and KB: per request, in-process.\n\n")
+	f("| route | case | CPU ms in the function | in-process | off the network | allocs | KB |\n|---|---|--:|--:|--:|--:|--:|\n")
+	for _, row := range r.Routes {
+		if c := row.CPU; c != nil {
+			off := "-"
+			if c.OffNetworkMs > 0 {
+				off = fmt.Sprintf("%.3f", c.OffNetworkMs)
+			}
+			f("| %s | %s | %.3f | %.3f | %s | %.0f | %.1f |\n", row.Route, cell(row.Case), c.Ms, c.InProcessMs, off, c.Allocs, c.Bytes/1024)
+		}
+	}
+
 	a := r.AtSize
 	if len(a.Large) > 0 {
 		f("\n## At size\n\nThe same requests at %d and %d users (%d seeded in %.1f s): what a request costs must not grow with the table.\n\n",
