@@ -92,6 +92,15 @@ func stackProps(lookup func(key string) (string, bool)) (string, StackProps, err
 		errs = append(errs, fmt.Errorf("context alarmTopicArn must be an SNS topic's ARN, got %q", topic))
 	}
 
+	jobs := 1
+	if v, ok := lookup("jobConcurrency"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("context jobConcurrency must be a whole number, 0 or more, got %q", v))
+		}
+		jobs = n
+	}
+
 	name := str("stackName", "UserManagement")
 	props := StackProps{
 		StackProps: awscdk.StackProps{
@@ -122,6 +131,7 @@ func stackProps(lookup func(key string) (string, bool)) (string, StackProps, err
 		ThrottleBurst:       num("throttleBurst", 100),
 		LogRetention:        retention,
 		AlarmTopicARN:       topic,
+		JobConcurrency:      jobs,
 	}
 	// The functions' own configuration rules, applied now: a bad sender or
 	// link fails the synth rather than every cold start after the deploy.

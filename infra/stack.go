@@ -91,6 +91,13 @@ type StackProps struct {
 	// AlarmTopicARN, if set, is the SNS topic every alarm notifies. Empty
 	// leaves the alarms without actions: they show in CloudWatch only.
 	AlarmTopicARN string
+	// JobConcurrency is the concurrency each job reserves: a burst of API
+	// traffic can then never take the job's capacity, and no more runs
+	// than this overlap (a schedule that fires during a run waits in
+	// Lambda's retry queue). 0 reserves none, for an account whose
+	// concurrency quota is too small to reserve any: Lambda keeps 100
+	// unreserved, and a new account may have 10 in all.
+	JobConcurrency int
 }
 
 // function is what a route and a job share: enough to build one Lambda
@@ -106,6 +113,8 @@ type function struct {
 	// deadLetters, if set, is the function's dead-letter queue: where an
 	// asynchronous invocation goes once every attempt has failed.
 	deadLetters awssqs.IQueue
+	// reserved is the concurrency the function reserves; 0 for none.
+	reserved int
 }
 
 // NewStack builds the whole deployment: the table from pkg/schema, one function
@@ -196,6 +205,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 			timeout:     awscdk.Duration_Minutes(jsii.Number(jobTimeoutMinutes)),
 			memoryMB:    routes.JobMemory,
 			deadLetters: deadLetters,
+			reserved:    props.JobConcurrency,
 		})
 		awsevents.NewRule(stack, jsii.String(routes.CamelCase(j.Name)+"Schedule"), &awsevents.RuleProps{
 			Description: &j.Summary,
@@ -285,6 +295,14 @@ func newTable(stack awscdk.Stack) awsdynamodb.TableV2 {
 	})
 }
 
+// reserved is a function's ReservedConcurrentExecutions: nil for none.
+func reserved(n int) *float64 {
+	if n <= 0 {
+		return nil
+	}
+	return jsii.Number(n)
+}
+
 // newFunction makes one function with its own log group and role. The role
 // starts empty rather than with AWSLambdaBasicExecutionRole (logs on every
 // resource): it may write to its own log group, use the table as f says, and
@@ -324,6 +342,8 @@ func newFunction(stack awscdk.Stack, table awsdynamodb.TableV2, env map[string]*
 		Tracing: awslambda.Tracing_ACTIVE,
 		// nil, for a route: no dead-letter queue.
 		DeadLetterQueue: f.deadLetters,
+		// nil, for a route and when the stack reserves none.
+		ReservedConcurrentExecutions: reserved(f.reserved),
 	})
 
 	for _, st := range f.grants {

@@ -76,6 +76,8 @@ func TestStack(t *testing.T) {
 		ThrottleBurst: 13,
 		LogRetention:  awslogs.RetentionDays_ONE_WEEK,
 		AlarmTopicARN: alarmTopic,
+		// Not 1, the default, so that a job's 1 could not come from elsewhere.
+		JobConcurrency: 2,
 
 		InvitationURL:       "https://app.acme.example/join",
 		PasswordResetURL:    "https://app.acme.example/reset",
@@ -499,15 +501,18 @@ func TestStack(t *testing.T) {
 		}
 	})
 
-	t.Run("a job's failures are kept in its dead-letter queue", func(t *testing.T) {
+	t.Run("a job reserves its concurrency and keeps its failures in its dead-letter queue", func(t *testing.T) {
 		for name, id := range fnIDs {
 			p := tmpl.Resources[id].Properties
-			// No function reserves concurrency: a new account has none to
-			// spare, and overlapping job runs are safe.
-			if p["ReservedConcurrentExecutions"] != nil {
+			dlq, isJob := dlqIDs[name]
+			// A job reserves the concurrency of the stack's props; a route
+			// none (API Gateway's throttle bounds them all).
+			if isJob && p["ReservedConcurrentExecutions"] != 2.0 {
+				t.Errorf("%s: ReservedConcurrentExecutions %v, want 2", name, p["ReservedConcurrentExecutions"])
+			}
+			if !isJob && p["ReservedConcurrentExecutions"] != nil {
 				t.Errorf("%s: ReservedConcurrentExecutions %v, want none", name, p["ReservedConcurrentExecutions"])
 			}
-			dlq, isJob := dlqIDs[name]
 			if !isJob {
 				// Routes: no DLQ (API Gateway invokes them synchronously).
 				if p["DeadLetterConfig"] != nil {
@@ -933,7 +938,7 @@ func TestStackProps(t *testing.T) {
 	}
 	if name != "UserManagement" || *p.StackName != name || p.EmailFrom != "no-reply@example.com" ||
 		p.PublicBaseURL != "" || p.CORSOrigins != nil || p.ThrottleRate != 50 || p.ThrottleBurst != 100 ||
-		p.LogRetention != awslogs.RetentionDays_ONE_MONTH || p.AlarmTopicARN != "" ||
+		p.LogRetention != awslogs.RetentionDays_ONE_MONTH || p.AlarmTopicARN != "" || p.JobConcurrency != 1 ||
 		len(p.Routes) != len(routes.All) || len(p.Jobs) != len(routes.Jobs) {
 		t.Errorf("defaults: %q %+v", name, p)
 	}
@@ -945,19 +950,21 @@ func TestStackProps(t *testing.T) {
 		"stackName": "Staging", "corsOrigins": " https://a.example , https://b.example,",
 		"throttleRate": "5", "logRetentionDays": "90", "alarmTopicArn": alarmTopic,
 		"invitationUrl": "https://app.example/join", "productName": "Acme", "sesConfigurationSet": "mail-events",
+		"jobConcurrency": "0",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if name != "Staging" || !slices.Equal(p.CORSOrigins, []string{"https://a.example", "https://b.example"}) ||
 		p.ThrottleRate != 5 || p.LogRetention != awslogs.RetentionDays_THREE_MONTHS || p.AlarmTopicARN != alarmTopic ||
-		p.InvitationURL != "https://app.example/join" || p.ProductName != "Acme" || p.SESConfigurationSet != "mail-events" {
+		p.InvitationURL != "https://app.example/join" || p.ProductName != "Acme" || p.SESConfigurationSet != "mail-events" ||
+		p.JobConcurrency != 0 {
 		t.Errorf("overrides: %q %+v", name, p)
 	}
 
 	_, _, err = stackProps(lookup(map[string]string{"logRetentionDays": "31", "throttleBurst": "-1", "throttleRate": "lots",
-		"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:not-a-topic", "invitationUrl": "/join#x"}))
-	for _, key := range []string{"logRetentionDays", "throttleBurst", "throttleRate", "alarmTopicArn", config.EnvInvitationURL} {
+		"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:not-a-topic", "invitationUrl": "/join#x", "jobConcurrency": "-1"}))
+	for _, key := range []string{"logRetentionDays", "throttleBurst", "throttleRate", "alarmTopicArn", config.EnvInvitationURL, "jobConcurrency"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("bad %s: err = %v", key, err)
 		}
