@@ -160,43 +160,45 @@ func run(n, nHash, size, workers int) (*Report, error) {
 	defer cleanup()
 	rep := b.rep
 
-	rep.Argon2id = timeArgon2id()
-	if err := b.setUp(ctx); err != nil {
-		return rep, err
+	phases := []struct {
+		name string
+		run  func() error
+	}{
+		{"argon2id", func() error { rep.Argon2id = timeArgon2id(); return nil }},
+		{"set-up", func() error { return b.setUp(ctx) }},
+		{"warm-up", func() error { return b.warmUp(n) }},
+		// The list rows at 10 users come first: the other routes add users.
+		{"list cases", func() error { return b.listUsers(n, false) }},
+		{"routes", func() error { return b.routes(n, nHash) }},
+		{"cpu", func() error { return b.measureCPU(ctx, n, nHash) }},
+		// After the CPU cases, which still use the invitations it expires.
+		{"expiry job", func() error {
+			job, err := b.expiryJob(2 * n)
+			if err == nil {
+				b.rep.Routes = append(b.rep.Routes, job)
+			}
+			return err
+		}},
+		{"purge job", func() error {
+			purge, err := b.purgeJob(20)
+			if err == nil {
+				b.rep.Routes = append(b.rep.Routes, purge)
+			}
+			return err
+		}},
+		{"at size", func() error { return b.atSize(ctx, n, size, workers) }},
+		{"binaries and cold starts", func() error { return b.lambda(ctx) }},
+		// What the table holds by now, for the cost model's storage.
+		{"item sizes", func() (err error) { rep.Items, err = b.itemSizes(ctx); return err }},
 	}
-	if err := b.warmUp(n); err != nil {
-		return rep, err
-	}
-	// The list rows at 10 users come first: the other routes add users.
-	if err := b.listUsers(n, false); err != nil {
-		return rep, err
-	}
-	if err := b.routes(n, nHash); err != nil {
-		return rep, err
-	}
-	if err := b.measureCPU(ctx, n, nHash); err != nil {
-		return rep, err
-	}
-	// After the CPU cases, which still use the invitations it expires.
-	job, err := b.expiryJob(2 * n)
-	if err != nil {
-		return rep, err
-	}
-	b.rep.Routes = append(b.rep.Routes, job)
-	purge, err := b.purgeJob(20)
-	if err != nil {
-		return rep, err
-	}
-	b.rep.Routes = append(b.rep.Routes, purge)
-	if err := b.atSize(ctx, n, size, workers); err != nil {
-		return rep, err
-	}
-	if err := b.lambda(ctx); err != nil {
-		return rep, err
-	}
-	// What the table holds by now, for the cost model's storage.
-	if rep.Items, err = b.itemSizes(ctx); err != nil {
-		return rep, err
+	for _, p := range phases {
+		start := time.Now()
+		if err := p.run(); err != nil {
+			return rep, err
+		}
+		took := time.Since(start).Seconds()
+		rep.Phases = append(rep.Phases, Phase{Name: p.name, Seconds: took})
+		fmt.Fprintf(os.Stderr, "bench: %s took %.1f s\n", p.name, took)
 	}
 	// In the order of the API reference.
 	slices.SortStableFunc(rep.Routes, func(x, y Row) int {

@@ -18,14 +18,16 @@ import (
 
 // Report is everything the bench measured; .local/bench.json is its JSON.
 type Report struct {
-	StartedAt        time.Time `json:"started_at"`
-	Seconds          float64   `json:"seconds"`
-	DynamoDBEndpoint string    `json:"dynamodb_endpoint"`
-	Table            string    `json:"table"`
-	Served           string    `json:"served"`
-	Routes           []Row     `json:"routes"`
-	AtSize           AtSize    `json:"at_size"`
-	Argon2id         Argon2id  `json:"argon2id"`
+	StartedAt time.Time `json:"started_at"`
+	Seconds   float64   `json:"seconds"`
+	// Phases is how long each part of the run took, in order.
+	Phases           []Phase  `json:"phases"`
+	DynamoDBEndpoint string   `json:"dynamodb_endpoint"`
+	Table            string   `json:"table"`
+	Served           string   `json:"served"`
+	Routes           []Row    `json:"routes"`
+	AtSize           AtSize   `json:"at_size"`
+	Argon2id         Argon2id `json:"argon2id"`
 	// LambdaBuild is how the deployable binaries are built.
 	LambdaBuild string     `json:"lambda_build"`
 	Functions   []Function `json:"functions"`
@@ -64,6 +66,12 @@ type Row struct {
 }
 
 // CPU is what one request costs the function that serves it.
+// Phase is how long one part of the run took.
+type Phase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
 type CPU struct {
 	Requests int `json:"requests"`
 	// Ms is the CPU time (user and system) per request of the function's
