@@ -37,7 +37,8 @@ help:
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
 	@echo "make scale    list and search first pages at 100,000 users against 100 (SCALE_USERS=)"
 	@echo "make fuzz     run every fuzz target for FUZZTIME each (default 20s; FUZZ=Name for one)"
-	@echo "make bench    the benchmark and the cost model against a fresh local stack;"
+	@echo "make bench    the benchmark and the cost model against a fresh local stack, every route and"
+	@echo "              job at each of SIZES users (default 1000,10000; add 100000 for the largest);"
 	@echo "              the report in .local/bench.md, its figures in .local/bench.json"
 	@echo "make bench-compare  the last two benchmark runs side by side (OLD=, NEW= for others)"
 	@echo "make screenshots  the hosted pages and the admin console, desktop and phone, into docs/screenshots"
@@ -139,8 +140,10 @@ fuzz:
 	[ $$found -gt 0 ] || { echo "make: no fuzz target matches FUZZ=$(FUZZ)" >&2; exit 1; }
 
 # bench: the benchmark, against a fresh in-memory local stack.
+# SIZES: the table sizes every route and job is measured at, smallest first.
+SIZES ?= 1000,10000
 bench: tools
-	go run ./scripts/withstack -- go run ./scripts/bench
+	go run ./scripts/withstack -- go run ./scripts/bench -sizes $(SIZES)
 
 # bench-compare: the last two runs of make bench side by side, as ratios
 # (OLD= and NEW= name other reports).

@@ -54,11 +54,36 @@ type request struct {
 	seen func(response)
 }
 
+// routes measures every route's cases at the first table size, and keeps
+// those whose CPU is measured.
 func (b *bench) routes(n, nHash int) error {
+	for _, c := range b.routeCases(n, nHash) {
+		row, err := b.measure(c)
+		if err != nil {
+			return err
+		}
+		b.rep.Routes = append(b.rep.Routes, row)
+		if c.cpu {
+			b.cpuCases = append(b.cpuCases, cpuCase{c, len(b.rep.Routes) - 1})
+		}
+	}
+	return b.unlimitedSeats()
+}
+
+// unlimitedSeats sets the licenses back to unlimited, which update-settings
+// changes, for the seeding.
+func (b *bench) unlimitedSeats() error {
+	_, err := b.send("PATCH", "/settings", b.admin, map[string]any{"license_count": 0}, 200)
+	return err
+}
+
+// routeCases are the cases of every route but the list's: built anew for
+// each table size, as they make what they use up.
+func (b *bench) routeCases(n, nHash int) []request {
 	admin := func(int) string { return b.admin }
 	var tokens []string // of the sign-ins timed, for the sign-outs
 	newUser := func(i int) any {
-		return map[string]any{"email": fmt.Sprintf("created%d@example.com", i), "password": password,
+		return map[string]any{"email": b.email(fmt.Sprint("created", i)), "password": password,
 			"given_name": "Created", "family_name": fmt.Sprint(i), "role": "member"}
 	}
 	cases := []request{
@@ -97,24 +122,11 @@ func (b *bench) routes(n, nHash int) error {
 	cases = append(cases, b.lifecycleCases(n, nHash)...)
 	cases = append(cases, b.teamCases(n)...)
 	cases = append(cases, b.keyCases(n)...)
-	cases = append(cases, b.recordCases(n)...)
-	for _, c := range cases {
-		row, err := b.measure(c)
-		if err != nil {
-			return err
-		}
-		b.rep.Routes = append(b.rep.Routes, row)
-		if c.cpu {
-			b.cpuCases = append(b.cpuCases, cpuCase{c, len(b.rep.Routes) - 1})
-		}
-	}
-	// Back to unlimited seats for the seeding.
-	_, err := b.send("PATCH", "/settings", b.admin, map[string]any{"license_count": 0}, 200)
-	return err
+	return append(cases, b.recordCases(n)...)
 }
 
-// listCases are the GET /users first pages measured at both table sizes, in
-// pages of 10 so that only the table's size differs between the two.
+// listCases are the GET /users first pages measured at every table size,
+// in pages of 10 so that only the table's size differs between them.
 func (b *bench) listCases(n int) []request {
 	admin := func(int) string { return b.admin }
 	c := func(label, query string) request {
@@ -133,60 +145,32 @@ func (b *bench) listCases(n int) []request {
 		c("status=active", "?limit=10&status=active"),
 		c("role=member", "?limit=10&role=member"),
 		c("status=active&role=member", "?limit=10&status=active&role=member"),
-		// No user is deactivated: the filter keeps nothing, the worst case
-		// of a filter the index does not serve.
-		c("status=deactivated&role=member (matches none)", "?limit=10&status=deactivated&role=member"),
+		// Few users are deactivated (the lifecycle cases'): the filter keeps
+		// almost nothing, the worst case of a filter the index does not
+		// serve.
+		c("status=deactivated&role=member (rare)", "?limit=10&status=deactivated&role=member"),
 		search("search=seed (one word)", "?limit=10&search=seed"),
-		// Words that match users of the small table too, which are seed1
+		// Words that match users of every table size, from seed1
 		// to seed10: a page that matches none makes no second call.
 		search("search=seed10 (six letters)", "?limit=10&search=seed10"),
 		search("search=seed10@ (longer than a prefix)", "?limit=10&search=seed10%40"),
 		search("search=seed&role=member", "?limit=10&search=seed&role=member"),
-		{route: "get-summary", token: admin, status: 200, samples: n},
 	}
 }
 
-// listUsers measures the list cases, at the small table or at size.
-func (b *bench) listUsers(n int, large bool) error {
+// listUsers measures the list cases at the first table size.
+func (b *bench) listUsers(n int) error {
 	for _, c := range b.listCases(n) {
 		row, err := b.measure(c)
 		if err != nil {
 			return err
 		}
-		switch {
-		case large:
-			b.rep.AtSize.Large = append(b.rep.AtSize.Large, row)
-		case c.route == "list-users":
-			b.rep.AtSize.Small = append(b.rep.AtSize.Small, row)
-			b.rep.Routes = append(b.rep.Routes, row)
-			if c.cpu {
-				b.cpuCases = append(b.cpuCases, cpuCase{c, len(b.rep.Routes) - 1})
-			}
-		default:
-			// GET /summary has its own route row; this one is the baseline.
-			b.rep.AtSize.Small = append(b.rep.AtSize.Small, row)
+		b.rep.Routes = append(b.rep.Routes, row)
+		if c.cpu {
+			b.cpuCases = append(b.cpuCases, cpuCase{c, len(b.rep.Routes) - 1})
 		}
 	}
 	return nil
-}
-
-// atSize fills the table to size users and measures the list cases again.
-func (b *bench) atSize(ctx context.Context, n, size, workers int) error {
-	b.rep.AtSize.SmallUsers = smallTable
-	start := time.Now()
-	seeded, err := b.seed(ctx, size, workers)
-	if err != nil {
-		return err
-	}
-	b.rep.AtSize.Seeded = seeded
-	b.rep.AtSize.SeedSeconds = time.Since(start).Seconds()
-	b.rep.AtSize.SeedWorkers = workers
-	res, err := b.send("GET", "/summary", b.admin, nil, 200)
-	if err != nil {
-		return err
-	}
-	b.rep.AtSize.LargeUsers = res.num("by_status", "active")
-	return b.listUsers(n, true)
 }
 
 // seed creates users through the users service, with cheap hashes, until
@@ -201,7 +185,11 @@ func (b *bench) seed(ctx context.Context, total, workers int) (int, error) {
 	hash := passwords.Hash(password, seedParams)
 	now := b.clock.Now()
 	var us []*users.User
-	for i := have + 1; i <= total; i++ {
+	// Numbered on from the last seeded: the cases deactivate and delete
+	// users, so the active count is no guide to the emails already taken.
+	for range max(0, total-have) {
+		b.seeded++
+		i := b.seeded
 		u := &users.User{
 			ID: ids.New("usr"), Email: fmt.Sprintf("seed%d@example.com", i), GivenName: "Seed", FamilyName: fmt.Sprint(i),
 			DisplayName: fmt.Sprintf("Seed %d", i), Role: []access.Role{access.Member, access.Manager}[i%2], Status: users.StatusActive,
@@ -250,7 +238,11 @@ func (b *bench) measure(c request) (Row, error) {
 	if !ok {
 		return Row{}, fmt.Errorf("no route %q in routes.All", c.route)
 	}
-	path := c.path(route, 0)
+	// Each table size's requests have indexes of their own: those that
+	// make something (an email, a team's name) must not meet another
+	// size's.
+	base := b.pass * passIndexes
+	path := c.path(route, base)
 	row := Row{Route: c.route, Case: c.label, Method: route.Method, Path: path,
 		Budget: route.MaxCalls() + c.extra, BudgetExpr: budgetExpr(route, c)}
 	if c.budget != 0 {
@@ -265,15 +257,16 @@ func (b *bench) measure(c request) (Row, error) {
 	var took []float64
 	b.calls.take() // not this request's
 	for i := range c.samples {
+		k := base + i
 		var token string
 		if c.token != nil {
-			token = c.token(i)
+			token = c.token(k)
 		}
 		var body any
 		if c.body != nil {
-			body = c.body(i)
+			body = c.body(k)
 		}
-		path := c.path(route, i)
+		path := c.path(route, k)
 		b.calls.take() // not this request's: what preparing its input made
 		start := time.Now()
 		res, err := b.send(route.Method, path, token, body, c.status)

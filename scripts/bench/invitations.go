@@ -62,7 +62,7 @@ func (f *invitationFixtures) get(purpose string, i int) fixture {
 		panic(fmt.Sprintf("bench: settings for a fixture: %v", err))
 	}
 	ctx = settings.WithSnapshot(ctx, st)
-	inv, err := f.svc.Create(ctx, invitations.CreateInput{Email: fmt.Sprintf("%s%d@example.com", purpose, i), Role: "member"})
+	inv, err := f.svc.Create(ctx, invitations.CreateInput{Email: b.email(fmt.Sprint(purpose, i)), Role: "member"})
 	if err != nil {
 		panic(fmt.Sprintf("bench: an invitation to %s: %v", purpose, err))
 	}

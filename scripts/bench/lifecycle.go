@@ -38,7 +38,7 @@ func (f *userFixtures) get(purpose string, i int, prepare func(ctx context.Conte
 	ctx := b.asAdmin(context.Background())
 	b.app.Users.Params = seedParams
 	defer func() { b.app.Users.Params = passwords.DefaultParams }()
-	u, err := b.createUser(ctx, users.CreateInput{Email: fmt.Sprintf("life-%s%d@example.com", purpose, i), Password: password,
+	u, err := b.createUser(ctx, users.CreateInput{Email: b.email(fmt.Sprintf("life-%s%d", purpose, i)), Password: password,
 		GivenName: "Life", FamilyName: "Cycle", Role: "member"})
 	if err != nil {
 		panic(fmt.Sprintf("bench: a user to %s: %v", purpose, err))
@@ -120,7 +120,7 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 		{route: "console-file", label: "the largest module", id: largestConsoleFile(), status: 200, samples: n, cpu: true},
 		{route: "change-password", status: 204, samples: nHash, cpu: true, body: changeBody,
 			before: func() {
-				res, err := b.send("POST", "/auth/login", "", map[string]any{"login": "life-changer0@example.com", "password": password}, 200)
+				res, err := b.send("POST", "/auth/login", "", map[string]any{"login": b.email("life-changer0"), "password": password}, 200)
 				if err != nil {
 					panic(err)
 				}

@@ -26,9 +26,11 @@
 //   - Times the same requests (p50/p95/p99) over real HTTP: an
 //     httptest.NewServer serving devserver.New(app) on loopback, with
 //     http.DefaultClient, so the mux, the middleware and JSON are included.
-//   - Compares the first page of GET /users (and GET /summary) at 10 users
-//     with the same at -users users, seeded straight through the users
-//     service.
+//   - Does all that at the first of -sizes (1,000 users by default), then
+//     fills the table to each further size (10,000 by default; make bench
+//     SIZES=1000,10000,100000 for the largest) through batch writes and
+//     measures every route's cases and both jobs again, with -n-at-size
+//     requests each: calls, capacity units and latency per size.
 //   - Times argon2id with the production parameters, which is most of a
 //     sign-in and of a user's creation.
 //   - Builds every function for Lambda (its size) and for this machine, and
@@ -37,7 +39,8 @@
 //
 // It prints a table, writes the same as JSON to .local/bench.json, and exits
 // 1 if a request is over its budget, anything scanned, a request made more
-// calls at -users users than at 10, or a route of the table was not measured.
+// calls or used more capacity (past growth) at a larger size than at the
+// first, or a route of the table was not measured.
 package main
 
 import (
@@ -53,6 +56,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,8 +89,6 @@ const (
 	signInEmail = "bench-signin@example.com"
 	password    = "a bench user's long passphrase"
 
-	// smallTable is the table size the at-size rows are compared with.
-	smallTable = 10
 	// coldStartRuns is how many cold starts of each function are timed.
 	coldStartRuns = 3
 )
@@ -99,7 +101,8 @@ var seedParams = passwords.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 func main() {
 	n := flag.Int("n", 200, "requests per route for the latency percentiles")
 	nHash := flag.Int("n-hash", 30, "requests for the routes that run argon2id with the production parameters (login, logout after it, create-user)")
-	size := flag.Int("users", 10000, "users in the table for the at-size comparison (seeded through batch writes)")
+	sizeList := flag.String("sizes", "1000,10000", "the table sizes, in users, every route and job is measured at, smallest first (seeded through batch writes); the first gets the full samples and the CPU")
+	nAt := flag.Int("n-at-size", 20, "requests per case at each further size (-n-hash/10, at least 2, for the cases that hash)")
 	workers := flag.Int("seed-workers", 16, "goroutines seeding users")
 	from := flag.String("from", "", "print the markdown report of a saved run (a bench.json) and exit, measuring nothing")
 	flag.Parse()
@@ -119,7 +122,12 @@ func main() {
 	}
 
 	began := time.Now()
-	rep, err := run(*n, *nHash, *size, *workers)
+	sizes, err := parseSizes(*sizeList)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	rep, err := run(*n, *nHash, *nAt, sizes, *workers)
 	if rep != nil {
 		rep.Seconds = time.Since(began).Seconds()
 		rep.print(os.Stdout)
@@ -147,7 +155,7 @@ func main() {
 
 // run measures everything. It returns what it measured so far even when it
 // fails, so that a failure shows its context.
-func run(n, nHash, size, workers int) (*Report, error) {
+func run(n, nHash, nAt int, sizes []int, workers int) (*Report, error) {
 	endpoint := os.Getenv(config.EnvDynamoDBEndpoint)
 	if endpoint == "" {
 		return nil, errors.New("DYNAMODB_ENDPOINT is not set: run it with `make bench`, which starts the local stack")
@@ -159,6 +167,7 @@ func run(n, nHash, size, workers int) (*Report, error) {
 	}
 	defer cleanup()
 	rep := b.rep
+	rep.FirstUsers = sizes[0]
 
 	phases := []struct {
 		name string
@@ -166,9 +175,14 @@ func run(n, nHash, size, workers int) (*Report, error) {
 	}{
 		{"argon2id", func() error { rep.Argon2id = timeArgon2id(); return nil }},
 		{"set-up", func() error { return b.setUp(ctx) }},
+		{fmt.Sprintf("seeding to %d users", sizes[0]), func() error {
+			start := time.Now()
+			seeded, err := b.seed(ctx, sizes[0], workers)
+			rep.Sizes = append(rep.Sizes, Size{Users: sizes[0], Seeded: seeded, SeedSeconds: time.Since(start).Seconds()})
+			return err
+		}},
 		{"warm-up", func() error { return b.warmUp(n) }},
-		// The list rows at 10 users come first: the other routes add users.
-		{"list cases", func() error { return b.listUsers(n, false) }},
+		{"list cases", func() error { return b.listUsers(n) }},
 		{"routes", func() error { return b.routes(n, nHash) }},
 		{"cpu", func() error { return b.measureCPU(ctx, n, nHash) }},
 		// After the CPU cases, which still use the invitations it expires.
@@ -186,7 +200,7 @@ func run(n, nHash, size, workers int) (*Report, error) {
 			}
 			return err
 		}},
-		{"at size", func() error { return b.atSize(ctx, n, size, workers) }},
+		{"further sizes", func() error { return b.atSizes(ctx, sizes, nAt, max(2, nHash/10), workers) }},
 		{"binaries and cold starts", func() error { return b.lambda(ctx) }},
 		// What the table holds by now, for the cost model's storage.
 		{"item sizes", func() (err error) { rep.Items, err = b.itemSizes(ctx); return err }},
@@ -257,6 +271,26 @@ type bench struct {
 	adminID       string
 	targetID      string // the user GET and PATCH /users/{id} read and change
 	retries       atomic.Int64
+	// pass is the table size being measured, by its index in the sizes.
+	pass int
+	// seeded is the number of the last seeded user (seed<n>@example.com).
+	seeded int
+}
+
+// passIndexes is how many request indexes each table size has to itself.
+const passIndexes = 1_000_000
+
+// parseSizes reads -sizes: table sizes, smallest first.
+func parseSizes(list string) ([]int, error) {
+	var sizes []int
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 100 || (len(sizes) > 0 && n <= sizes[len(sizes)-1]) {
+			return nil, fmt.Errorf("-sizes %q: want table sizes of 100 users or more, smallest first", list)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
 }
 
 // newBench creates a fresh table and serves the app over it.
@@ -315,7 +349,7 @@ func newBench(ctx context.Context, endpoint string) (*bench, func(), error) {
 	return b, cleanup, nil
 }
 
-// setUp seeds the admin and a table of smallTable users, and signs in.
+// setUp seeds the admin and the users the cases act on, and signs in.
 func (b *bench) setUp(ctx context.Context) error {
 	sys := access.WithRequest(ctx, access.Request{ID: "bench", Now: b.clock.Now()})
 	if _, err := b.app.Users.SeedAdmin(sys, adminEmail, password); err != nil {
@@ -341,9 +375,6 @@ func (b *bench) setUp(ctx context.Context) error {
 	_, err = b.createUser(b.asAdmin(ctx), users.CreateInput{Email: cpuEmail, Password: password, GivenName: "Bench", FamilyName: "CPU", Role: "member"})
 	b.app.Users.Params = passwords.DefaultParams
 	if err != nil {
-		return err
-	}
-	if _, err := b.seed(ctx, smallTable, 1); err != nil {
 		return err
 	}
 	if res, err = b.send("POST", "/auth/login", "", loginBody(memberEmail), 200); err != nil {

@@ -26,7 +26,7 @@ func (f *teamFixtures) get(purpose string, i int) string {
 	if id, ok := f.made[key]; ok {
 		return id
 	}
-	res, err := f.b.send("POST", "/teams", f.b.admin, map[string]any{"name": fmt.Sprintf("bench %s %d", purpose, i)}, 201)
+	res, err := f.b.send("POST", "/teams", f.b.admin, map[string]any{"name": fmt.Sprintf("bench %s %d%s", purpose, i, f.b.tag())}, 201)
 	if err != nil {
 		panic(fmt.Sprintf("bench: a team to %s: %v", purpose, err))
 	}
@@ -44,7 +44,7 @@ func (b *bench) teamCases(n int) []request {
 		ctx := b.asAdmin(context.Background())
 		b.app.Users.Params = seedParams
 		defer func() { b.app.Users.Params = passwords.DefaultParams }()
-		email := "team-manager@example.com"
+		email := b.email("team-manager")
 		if _, err := b.createUser(ctx, users.CreateInput{Email: email, Password: password, GivenName: "Team", FamilyName: "Manager",
 			Role: "manager", TeamID: &team}); err != nil {
 			panic(fmt.Sprintf("bench: a manager: %v", err))
