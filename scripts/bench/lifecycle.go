@@ -135,7 +135,7 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 		{route: "list-user-sessions", id: b.targetID, token: admin, status: 200, samples: n, cpu: true},
 		{route: "end-user-sessions", id: b.targetID, token: admin, status: 204, samples: n, cpu: true},
 		{route: "list-login-attempts", token: admin, query: "?limit=20", status: 200, samples: n, cpu: true},
-		{route: "list-login-attempts", label: "success=false", token: admin, query: "?limit=20&success=false", status: 200, samples: n},
+		windowed(request{route: "list-login-attempts", label: "success=false", token: admin, query: "?limit=20&success=false", status: 200, samples: n}),
 		{route: "deactivate-user", token: admin, idOf: func(i int) string { return fx.get("deactivate", i, nil) }, status: 200, samples: n, cpu: true},
 		{route: "activate-user", token: admin, idOf: func(i int) string { return fx.get("activate", i, deactivated) }, status: 200, samples: n, cpu: true},
 		{route: "delete-user", token: admin, idOf: func(i int) string { return fx.get("delete", i, nil) }, status: 202, samples: n, cpu: true},

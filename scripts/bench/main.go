@@ -102,6 +102,7 @@ func main() {
 	n := flag.Int("n", 200, "requests per route for the latency percentiles")
 	nHash := flag.Int("n-hash", 30, "requests for the routes that run argon2id with the production parameters (login, logout after it, create-user)")
 	sizeList := flag.String("sizes", "1000,10000", "the table sizes, in users, every route and job is measured at, smallest first (seeded through batch writes); the first gets the full samples and the CPU")
+	nCPU := flag.Int("n-cpu", 60, "requests per round of each CPU measurement (3 rounds in the function, 3 in-process; -n-hash/3 for the cases that hash)")
 	nAt := flag.Int("n-at-size", 20, "requests per case at each further size (-n-hash/10, at least 2, for the cases that hash)")
 	workers := flag.Int("seed-workers", 16, "goroutines seeding users")
 	from := flag.String("from", "", "print the markdown report of a saved run (a bench.json) and exit, measuring nothing")
@@ -127,7 +128,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	rep, err := run(*n, *nHash, *nAt, sizes, *workers)
+	rep, err := run(*n, *nHash, *nCPU, *nAt, sizes, *workers)
 	if rep != nil {
 		rep.Seconds = time.Since(began).Seconds()
 		rep.print(os.Stdout)
@@ -155,7 +156,7 @@ func main() {
 
 // run measures everything. It returns what it measured so far even when it
 // fails, so that a failure shows its context.
-func run(n, nHash, nAt int, sizes []int, workers int) (*Report, error) {
+func run(n, nHash, nCPU, nAt int, sizes []int, workers int) (*Report, error) {
 	endpoint := os.Getenv(config.EnvDynamoDBEndpoint)
 	if endpoint == "" {
 		return nil, errors.New("DYNAMODB_ENDPOINT is not set: run it with `make bench`, which starts the local stack")
@@ -184,7 +185,7 @@ func run(n, nHash, nAt int, sizes []int, workers int) (*Report, error) {
 		{"warm-up", func() error { return b.warmUp(n) }},
 		{"list cases", func() error { return b.listUsers(n) }},
 		{"routes", func() error { return b.routes(n, nHash) }},
-		{"cpu", func() error { return b.measureCPU(ctx, n, nHash) }},
+		{"cpu", func() error { return b.measureCPU(ctx, nCPU, max(2, nHash/3)) }},
 		// After the CPU cases, which still use the invitations it expires.
 		{"expiry job", func() error {
 			job, err := b.expiryJob(2 * n)

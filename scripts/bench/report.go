@@ -58,14 +58,16 @@ type Row struct {
 	Waves int `json:"round_trip_waves"`
 	// RCU and WCU are the read and write capacity units of the sample that
 	// consumed the most, as DynamoDB Local reports them.
-	RCU        float64  `json:"rcu"`
-	WCU        float64  `json:"wcu"`
-	Budget     int      `json:"budget"`
-	BudgetExpr string   `json:"budget_expr"`
-	Verdict    string   `json:"verdict"`
-	Items      int      `json:"items,omitempty"`
-	Latency    *Latency `json:"latency_ms,omitempty"`
-	CPU        *CPU     `json:"cpu,omitempty"`
+	RCU        float64 `json:"rcu"`
+	WCU        float64 `json:"wcu"`
+	Budget     int     `json:"budget"`
+	BudgetExpr string  `json:"budget_expr"`
+	Verdict    string  `json:"verdict"`
+	Items      int     `json:"items,omitempty"`
+	// Window, if set, is why its units may grow with the table, to a bound.
+	Window  string   `json:"window,omitempty"`
+	Latency *Latency `json:"latency_ms,omitempty"`
+	CPU     *CPU     `json:"cpu,omitempty"`
 }
 
 // CPU is what one request costs the function that serves it.

@@ -20,6 +20,7 @@ func TestJudgeSizes(t *testing.T) {
 		row("update-me", "", 3, 2, 10),
 		row("get-user", "", 2, 5, 0),
 		job,
+		{Route: "list-users", Case: "windowed", Method: "GET", Calls: 2, MinCalls: 2, Budget: 3, RCU: 5, Window: "w"},
 	}}
 	bigJob := job
 	bigJob.Case, bigJob.RCU, bigJob.WCU = "job: 40 due", 20, 80
@@ -29,6 +30,7 @@ func TestJudgeSizes(t *testing.T) {
 		row("list-users", "search=seed", 3, 10*growth+growthSlack+0.5, 0),
 		row("update-me", "", 3, 2, 10*growth+growthSlack+0.5),
 		bigJob, // did twice the work: its units may be twice
+		{Route: "list-users", Case: "windowed", Method: "GET", Calls: 2, MinCalls: 2, Budget: 3, RCU: 50, Window: "w"},
 	}}}
 	for i := range r.Routes {
 		r.verdict(&r.Routes[i], "")
@@ -42,7 +44,7 @@ func TestJudgeSizes(t *testing.T) {
 	}
 	for key, want := range map[string]bool{
 		"get-me\x00": false, "list-users\x00no filter": true, "list-users\x00search=seed": true,
-		"update-me\x00": true, "purge-deleted-users": false,
+		"update-me\x00": true, "purge-deleted-users": false, "list-users\x00windowed": false,
 	} {
 		if grows[key] != want {
 			t.Errorf("%q: GROWS %v, want %v", key, grows[key], want)
