@@ -214,6 +214,14 @@ func (b *bench) asAdmin(ctx context.Context) context.Context {
 	return access.WithActor(ctx, access.Actor{Type: access.ActorUser, ID: b.adminID, UserID: b.adminID, Role: access.Admin})
 }
 
+// cheapUser creates a user as createUser does, with the seeding's cheap
+// hash: a fixture whose sign-ins are not what is measured.
+func (b *bench) cheapUser(ctx context.Context, in users.CreateInput) (*users.User, error) {
+	b.app.Users.Params = seedParams
+	defer func() { b.app.Users.Params = passwords.DefaultParams }()
+	return b.createUser(ctx, in)
+}
+
 // createUser creates a user outside HTTP, retrying while concurrent seeders
 // contend for the counters every creation updates (a client would get 503
 // unavailable and retry too).

@@ -12,7 +12,6 @@ import (
 
 	"github.com/usermgmt/ums/pkg/console"
 	"github.com/usermgmt/ums/pkg/ids"
-	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/users"
 )
 
@@ -36,9 +35,7 @@ func (f *userFixtures) get(purpose string, i int, prepare func(ctx context.Conte
 	}
 	b := f.b
 	ctx := b.asAdmin(context.Background())
-	b.app.Users.Params = seedParams
-	defer func() { b.app.Users.Params = passwords.DefaultParams }()
-	u, err := b.createUser(ctx, users.CreateInput{Email: b.email(fmt.Sprintf("life-%s%d", purpose, i)), Password: password,
+	u, err := b.cheapUser(ctx, users.CreateInput{Email: b.email(fmt.Sprintf("life-%s%d", purpose, i)), Password: password,
 		GivenName: "Life", FamilyName: "Cycle", Role: "member"})
 	if err != nil {
 		panic(fmt.Sprintf("bench: a user to %s: %v", purpose, err))

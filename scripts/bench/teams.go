@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/users"
 )
 
@@ -42,10 +41,8 @@ func (b *bench) teamCases(n int) []request {
 	managed := func() {
 		team := fx.get("managed", 0)
 		ctx := b.asAdmin(context.Background())
-		b.app.Users.Params = seedParams
-		defer func() { b.app.Users.Params = passwords.DefaultParams }()
 		email := b.email("team-manager")
-		if _, err := b.createUser(ctx, users.CreateInput{Email: email, Password: password, GivenName: "Team", FamilyName: "Manager",
+		if _, err := b.cheapUser(ctx, users.CreateInput{Email: email, Password: password, GivenName: "Team", FamilyName: "Manager",
 			Role: "manager", TeamID: &team}); err != nil {
 			panic(fmt.Sprintf("bench: a manager: %v", err))
 		}
