@@ -62,7 +62,9 @@ func newConns() *conns {
 // Do sends the request and returns its response; the response's body gives
 // the connection back once read to its end and closed. A request on a
 // reused connection that the server had closed meanwhile is sent once more,
-// on a new one.
+// on a new one. The server then has most likely closed every connection
+// that waited as long (an idle timeout, a restart), so the waiting ones are
+// closed too: sent on one of them, the request would fail again.
 func (p *conns) Do(req *http.Request) (*http.Response, error) {
 	if n := access.RequestFrom(req.Context()).Calls; n != nil {
 		n.Add(1)
@@ -80,6 +82,7 @@ func (p *conns) Do(req *http.Request) (*http.Response, error) {
 		if !reused || attempt > 0 || !rewindable(req) {
 			return nil, err
 		}
+		p.closeIdle()
 		if req.GetBody != nil {
 			if req.Body, err = req.GetBody(); err != nil {
 				return nil, err
@@ -106,6 +109,17 @@ func (p *conns) get(req *http.Request) (*conn, bool, error) {
 		return nil, false, err
 	}
 	return &conn{Conn: nc, r: bufio.NewReaderSize(nc, 16<<10), w: bufio.NewWriterSize(nc, 16<<10)}, false, nil
+}
+
+// closeIdle closes every connection waiting for reuse.
+func (p *conns) closeIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		_ = c.Close()
+	}
 }
 
 func (p *conns) put(c *conn) {
