@@ -31,12 +31,18 @@ type conns struct {
 	timeout time.Duration
 	// roots, if set, replaces the system's certificate authorities.
 	roots *x509.CertPool
+	// checkAfter is how long a connection waits for reuse before it is
+	// checked for having been closed by the server: one system call, which
+	// back-to-back requests do not pay.
+	checkAfter time.Duration
 }
 
 type conn struct {
 	net.Conn
 	r *bufio.Reader
 	w *bufio.Writer
+	// idleSince is when the connection was last given back.
+	idleSince time.Time
 }
 
 // maxIdle is how many connections wait for reuse; more are closed.
@@ -44,7 +50,7 @@ const maxIdle = 64
 
 func newConns() *conns {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	p := &conns{timeout: 30 * time.Second}
+	p := &conns{timeout: 30 * time.Second, checkAfter: time.Second}
 	p.dial = func(ctx context.Context, req *http.Request) (net.Conn, error) {
 		host := req.URL.Host
 		if req.URL.Port() == "" {
@@ -60,11 +66,14 @@ func newConns() *conns {
 }
 
 // Do sends the request and returns its response; the response's body gives
-// the connection back once read to its end and closed. A request on a
-// reused connection that the server had closed meanwhile is sent once more,
-// on a new one. The server then has most likely closed every connection
-// that waited as long (an idle timeout, a restart), so the waiting ones are
-// closed too: sent on one of them, the request would fail again.
+// the connection back once read to its end and closed.
+//
+// A kept connection the server has closed (its idle timeout, a restart, a
+// frozen Lambda sandbox) is found before use when it has waited long enough
+// for that to be likely, and closed. One that fails anyway closes the other
+// kept ones, which have most likely waited as long, and the request is sent
+// once more on a new connection if its body can be read again; the SDK's
+// requests cannot, and its retry then finds no closed connection to pop.
 func (p *conns) Do(req *http.Request) (*http.Response, error) {
 	if n := access.RequestFrom(req.Context()).Calls; n != nil {
 		n.Add(1)
@@ -79,10 +88,13 @@ func (p *conns) Do(req *http.Request) (*http.Response, error) {
 			return res, nil
 		}
 		_ = c.Close()
-		if !reused || attempt > 0 || !rewindable(req) {
+		if !reused || attempt > 0 {
 			return nil, err
 		}
 		p.closeIdle()
+		if !rewindable(req) {
+			return nil, err
+		}
 		if req.GetBody != nil {
 			if req.Body, err = req.GetBody(); err != nil {
 				return nil, err
@@ -96,14 +108,21 @@ func rewindable(req *http.Request) bool {
 }
 
 func (p *conns) get(req *http.Request) (*conn, bool, error) {
-	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			break
+		}
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		return c, true, nil
+		if time.Since(c.idleSince) < p.checkAfter || !closedByPeer(c.Conn) {
+			return c, true, nil
+		}
+		_ = c.Close()
 	}
-	p.mu.Unlock()
 	nc, err := p.dial(req.Context(), req)
 	if err != nil {
 		return nil, false, err
@@ -129,6 +148,7 @@ func (p *conns) put(c *conn) {
 		_ = c.Close()
 		return
 	}
+	c.idleSince = time.Now()
 	p.idle = append(p.idle, c)
 }
 
