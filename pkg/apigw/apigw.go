@@ -14,14 +14,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/usermgmt/ums/pkg/api"
 	"github.com/usermgmt/ums/pkg/routes"
+	"github.com/usermgmt/ums/pkg/runtimeloop"
 )
 
 // Start serves h as a Lambda function; it never returns.
-func Start(h http.Handler) { lambda.Start(Handler(h)) }
+func Start(h http.Handler) { runtimeloop.Start(runtimeloop.JSON(Handler(h))) }
 
 // Handler returns the Lambda handler that serves h.
 func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {

@@ -4,6 +4,7 @@
 // client's address is the one API Gateway saw (requestContext.http.sourceIp)
 // and the request id is API Gateway's, never a header the client chose.
 //
-// It imports the standard library, aws-lambda-go, pkg/api (the request id
-// header's name, and the problem an unreadable event gets) and pkg/routes.
+// It imports the standard library, aws-lambda-go's events, pkg/api (the
+// request id header's name, and the problem an unreadable event gets),
+// pkg/routes and pkg/runtimeloop (Start's invocation loop).
 package apigw

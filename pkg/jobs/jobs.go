@@ -5,7 +5,8 @@
 // it did; a job that left work says so, and its next run continues where it
 // stopped, because a job only ever looks at what is due.
 //
-// It imports the standard library, aws-lambda-go and pkg/access.
+// It imports the standard library, aws-lambda-go's events, pkg/access and
+// pkg/runtimeloop (Start's invocation loop).
 package jobs
 
 import (
@@ -15,9 +16,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/usermgmt/ums/pkg/access"
+	"github.com/usermgmt/ums/pkg/runtimeloop"
 )
 
 // Report is what one run did: Lambda's result, and the run's log line.
@@ -70,4 +71,6 @@ func Handler(name string, run Runner, log *slog.Logger, clock func() time.Time) 
 }
 
 // Start serves a job's handler as a Lambda function; it never returns.
-func Start(h func(context.Context, events.EventBridgeEvent) (Report, error)) { lambda.Start(h) }
+func Start(h func(context.Context, events.EventBridgeEvent) (Report, error)) {
+	runtimeloop.Start(runtimeloop.JSON(h))
+}

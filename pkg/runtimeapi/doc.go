@@ -1,6 +1,7 @@
 // Package runtimeapi is a minimal local AWS Lambda Runtime API: the subset a
-// Go function built on aws-lambda-go with -tags lambda.norpc uses (next
-// invocation, response, error, init error). It runs the very bootstrap binary
+// Go function uses (next invocation, response, error, init error), whether
+// it runs pkg/runtimeloop, as ours do, or aws-lambda-go's lambda.Start
+// built with -tags lambda.norpc. It runs the very bootstrap binary
 // that is deployed, not a handler called in-process, so what it proves about a
 // function (it starts, reads its configuration, answers an API Gateway event,
 // survives a warm start) holds for the binary Lambda runs.

@@ -210,7 +210,7 @@ func (s *Server) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	case r := <-inv.result:
 		return r.payload, r.err
 	case <-timer.C:
-		// A late answer then gets a 400, which makes aws-lambda-go exit, much
+		// A late answer then gets a 400, which makes the function's loop exit, much
 		// as Lambda would stop a function that ran out of time.
 		s.forget(inv.id)
 		return nil, &FunctionError{
