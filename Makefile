@@ -32,7 +32,7 @@ help:
 	@echo "make synth    build, then synthesize the CDK stack into cdk.out"
 	@echo "make run      run the local stack and the dev server (PORT, SES_PORT, DYNAMODB_PORT,"
 	@echo "              MEMORY, ADMIN_EMAIL, ADMIN_PASSWORD from the environment)"
-	@echo "make invoke   FN=get-me [EVENT=events/get-me.json]: run one function's binary"
+	@echo "make invoke   FN=get-me [EVENT=events/get-me.json] [N=2000 [AGAINST=HEAD~1]]: run one function's binary (N times: its CPU per invocation; AGAINST: beside that revision's)"
 	@echo "              once against the stack of make run"
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
 	@echo "make scale    list and search first pages at 100,000 users against 100 (SCALE_USERS=)"
@@ -94,10 +94,12 @@ synth: tools build
 run: tools
 	go run ./scripts/run
 
-# invoke: one function's real binary, once, against the stack of `make run`.
+# invoke: one function's real binary, once, against the stack of `make run`;
+# N= times, printing its CPU per invocation; AGAINST= a git revision's build
+# beside it, in turn.
 invoke:
 	$(if $(FN),,$(error FN is required: make invoke FN=get-me [EVENT=events/get-me.json]))
-	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json)
+	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json) $(if $(N),-n $(N)) $(if $(AGAINST),-against $(AGAINST))
 
 # test: everything CI checks, in the order that fails fastest.
 test: tools chromium

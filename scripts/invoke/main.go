@@ -23,6 +23,15 @@
 // .local/admin-password), so `make invoke FN=get-me` works at once. ID
 // replaces the {id} of the event's path; without it, a /users/{id} route
 // acts on that admin.
+//
+// With -n N it invokes the function N times more, warm, and prints the CPU
+// each invocation cost the function's own process (what Lambda bills, the
+// Runtime API's requests included): the median of ten rounds. With
+// -against REV it builds the function at that git revision too and gives
+// the two processes their rounds in turn, so that a change's effect on CPU
+// is read against the same machine's drift:
+//
+//	go run ./scripts/invoke -fn get-me -n 2000 -against HEAD~1
 package main
 
 import (
@@ -38,6 +47,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +72,8 @@ func run() error {
 	fn := flag.String("fn", "", "the function to invoke: one of routes.Functions()")
 	eventPath := flag.String("event", "", "the event file (default events/<fn>.json)")
 	timeout := flag.Duration("timeout", 30*time.Second, "the function's timeout, as in AWS")
+	n := flag.Int("n", 1, "invocations; past one, the warm ones after the first are timed and the CPU each costs the function's process is printed")
+	against := flag.String("against", "", "a git revision: the function built there too, each invoked -n times in turn, and both CPU figures printed with their ratio")
 	flag.Parse()
 	if *fn == "" {
 		return errors.New("-fn is required: one of " + strings.Join(routes.Functions(), ", "))
@@ -98,23 +110,31 @@ func run() error {
 		return err
 	}
 
-	bin, err := build(root, *fn)
+	bin, err := build(root, *fn, root, "")
 	if err != nil {
 		return err
 	}
-
-	srv, err := runtimeapi.New(runtimeapi.WithFunctionName(*fn), runtimeapi.WithTimeout(*timeout))
-	if err != nil {
-		return err
+	env := functionEnv(*fn, ddbPort, sesPort, webPort)
+	if *n <= 1 && *against == "" {
+		return invokeOnce(*fn, bin, env, event, *timeout)
 	}
-	defer srv.Close()
+	fns := []*function{{label: "this tree", bin: bin}}
+	if *against != "" {
+		old, err := buildAt(root, *against, *fn)
+		if err != nil {
+			return err
+		}
+		fns = append(fns, &function{label: *against, bin: old})
+	}
+	return compareCPU(*fn, fns, env, event, *timeout, max(*n, cpuRounds))
+}
 
-	// Only what Lambda and the CDK stack would set: the caller's own
-	// environment (AWS_PROFILE and the like) must not make a function work
-	// here that would fail in AWS.
+// functionEnv is only what Lambda and the CDK stack would set: the caller's
+// own environment (AWS_PROFILE and the like) must not make a function work
+// here that would fail in AWS.
+func functionEnv(fn, ddbPort, sesPort, webPort string) []string {
 	env := []string{
-		"AWS_LAMBDA_RUNTIME_API=" + srv.Addr(),
-		"AWS_LAMBDA_FUNCTION_NAME=" + *fn,
+		"AWS_LAMBDA_FUNCTION_NAME=" + fn,
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"TZ=:UTC",
 		config.EnvTableName + "=" + envOr(config.EnvTableName, schema.DefaultTableName),
@@ -131,33 +151,18 @@ func run() error {
 			env = append(env, k+"="+v)
 		}
 	}
+	return env
+}
 
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	cmd.Stdout = os.Stderr // stdout is for the response alone
-	cmd.Stderr = os.Stderr
+// invokeOnce invokes the function once, a cold start, and prints its answer.
+func invokeOnce(fn, bin string, env []string, event []byte, timeout time.Duration) error {
+	f := &function{label: fn, bin: bin}
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := f.start(fn, env, timeout); err != nil {
 		return err
 	}
-	// A function that fails at cold start exits (log.Fatal) rather than
-	// posting an init error; its exit must end the wait.
-	ctx, cancel := context.WithCancelCause(context.Background())
-	exited := make(chan struct{})
-	go func() {
-		err := cmd.Wait()
-		if err == nil {
-			err = errors.New("exit status 0")
-		}
-		cancel(fmt.Errorf("%s exited before answering: %w", *fn, err))
-		close(exited)
-	}()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
-
-	resp, err := srv.Invoke(ctx, event)
+	defer f.stop()
+	resp, err := f.invoke(event)
 	took := time.Since(began).Round(time.Millisecond)
 	var fe *runtimeapi.FunctionError
 	switch {
@@ -165,22 +170,160 @@ func run() error {
 		if len(fe.Payload) > 0 {
 			printJSON(fe.Payload)
 		}
-		return fmt.Errorf("%s failed after %s: %w", *fn, took, err)
+		return fmt.Errorf("%s failed after %s: %w", fn, took, err)
 	case err != nil:
 		return err
 	}
 	printJSON(resp)
-	fmt.Fprintf(os.Stderr, "invoke: %s answered in %s (cold start included)\n", *fn, took)
+	fmt.Fprintf(os.Stderr, "invoke: %s answered in %s (cold start included)\n", fn, took)
 	return nil
 }
 
-// build compiles the function for the host with the Lambda build's tags and
-// flags, so that what runs here is the code that runs in AWS.
-func build(root, fn string) (string, error) {
-	out := filepath.Join(root, ".build", "host", fn)
+// function is one built function running against its own Runtime API.
+type function struct {
+	label, bin string
+	srv        *runtimeapi.Server
+	cmd        *exec.Cmd
+	ctx        context.Context
+	exited     chan struct{}
+}
+
+func (f *function) start(fn string, env []string, timeout time.Duration) error {
+	srv, err := runtimeapi.New(runtimeapi.WithFunctionName(fn), runtimeapi.WithTimeout(timeout))
+	if err != nil {
+		return err
+	}
+	f.srv = srv
+	f.cmd = exec.Command(f.bin)
+	f.cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + srv.Addr()}, env...)
+	f.cmd.Stdout = os.Stderr // stdout is for the response alone
+	f.cmd.Stderr = os.Stderr
+	if err := f.cmd.Start(); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	// A function that fails at cold start exits (log.Fatal) rather than
+	// posting an init error; its exit must end the wait.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	f.ctx, f.exited = ctx, make(chan struct{})
+	go func() {
+		err := f.cmd.Wait()
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
+		cancel(fmt.Errorf("%s (%s) exited before answering: %w", fn, f.label, err))
+		close(f.exited)
+	}()
+	return nil
+}
+
+func (f *function) invoke(event []byte) ([]byte, error) { return f.srv.Invoke(f.ctx, event) }
+
+func (f *function) stop() {
+	_ = f.cmd.Process.Kill()
+	<-f.exited
+	_ = f.srv.Close()
+}
+
+// cpu is the CPU time the function's process has used: the sum over its
+// threads of the scheduler's nanosecond count (/proc/<pid>/task/*/schedstat).
+func (f *function) cpu() (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", f.cmd.Process.Pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("no /proc/%d/task/*/schedstat: CPU is measured on Linux only", f.cmd.Process.Pid)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // a thread that ended
+		}
+		if fields := strings.Fields(string(b)); len(fields) > 0 {
+			ns, err := strconv.ParseInt(fields[0], 10, 64)
+			if err != nil {
+				return 0, err
+			}
+			total += time.Duration(ns)
+		}
+	}
+	return total, nil
+}
+
+// cpuRounds is how many rounds the -n invocations are split into; each
+// function's figure is the median of its rounds, and the functions take
+// their rounds in turn, so that the machine's drift falls on both alike.
+const cpuRounds = 10
+
+// compareCPU invokes each function n times after a warm-up, in rounds
+// taken in turn, and prints each one's CPU per invocation and, for two,
+// their ratio.
+func compareCPU(fn string, fns []*function, env []string, event []byte, timeout time.Duration, n int) error {
+	for _, f := range fns {
+		if err := f.start(fn, env, timeout); err != nil {
+			return err
+		}
+		defer f.stop()
+		for range 20 {
+			if _, err := f.invoke(event); err != nil {
+				return fmt.Errorf("%s (%s): %w", fn, f.label, err)
+			}
+		}
+	}
+	per := n / cpuRounds
+	ms := make([][]float64, len(fns))
+	for range cpuRounds {
+		for i, f := range fns {
+			t0, err := f.cpu()
+			if err != nil {
+				return err
+			}
+			for range per {
+				if _, err := f.invoke(event); err != nil {
+					return fmt.Errorf("%s (%s): %w", fn, f.label, err)
+				}
+			}
+			t1, err := f.cpu()
+			if err != nil {
+				return err
+			}
+			ms[i] = append(ms[i], float64(t1-t0)/float64(time.Millisecond)/float64(per))
+		}
+	}
+	for i, f := range fns {
+		slices.Sort(ms[i])
+		fmt.Printf("%s (%s): %.3f ms of CPU per invocation (median of %d rounds of %d; %.3f to %.3f)\n",
+			fn, f.label, ms[i][len(ms[i])/2], cpuRounds, per, ms[i][0], ms[i][len(ms[i])-1])
+	}
+	if len(fns) == 2 {
+		fmt.Printf("ratio (%s / %s): %.2f\n", fns[0].label, fns[1].label, ms[0][len(ms[0])/2]/ms[1][len(ms[1])/2])
+	}
+	return nil
+}
+
+// buildAt builds the function as it is at a git revision, from that
+// revision's files exported to a temporary directory.
+func buildAt(root, rev, fn string) (string, error) {
+	dir, err := os.MkdirTemp("", "invoke-at-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	archive := exec.Command("sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, rev, dir)
+	archive.Stderr = os.Stderr
+	if err := archive.Run(); err != nil {
+		return "", fmt.Errorf("export %s: %w", rev, err)
+	}
+	return build(root, fn, dir, "@"+strings.NewReplacer("/", "_", "~", "_", "^", "_").Replace(rev))
+}
+
+// build compiles the function of the module in src for the host, with the
+// Lambda build's tags and flags, so that what runs here is the code that
+// runs in AWS, into .build/host/<fn><suffix>.
+func build(root, fn, src, suffix string) (string, error) {
+	out := filepath.Join(root, ".build", "host", fn+suffix)
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w",
 		"-o", out, "./functions/"+fn)
-	cmd.Dir = root
+	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
