@@ -210,3 +210,18 @@ func TestCamelCase(t *testing.T) {
 		}
 	}
 }
+
+// The Go runtime gets as many threads as the memory buys whole vCPUs, at
+// least one, and a memory limit under the function's.
+func TestGoEnv(t *testing.T) {
+	for _, c := range []struct {
+		memoryMB int
+		procs    string
+		limit    string
+	}{{256, "1", "179MiB"}, {512, "1", "358MiB"}, {routes.VCPUMemory, "1", "1238MiB"}, {2 * routes.VCPUMemory, "2", "2476MiB"}} {
+		env := routes.GoEnv(c.memoryMB)
+		if env["GOMAXPROCS"] != c.procs || env["GOMEMLIMIT"] != c.limit || env["GOGC"] != "400" {
+			t.Errorf("GoEnv(%d) = %v, want GOMAXPROCS=%s GOMEMLIMIT=%s GOGC=400", c.memoryMB, env, c.procs, c.limit)
+		}
+	}
+}

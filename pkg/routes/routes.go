@@ -404,6 +404,18 @@ func Functions() []string {
 // GOGC=off was tried and refused: a heap that only grows touches fresh
 // pages on every request, whose faults cost more than the collections
 // saved, most of all for argon2id's 19 MiB.
+//
+// GOMAXPROCS is the whole vCPUs the memory buys, at least one. A Lambda
+// function sees two CPUs whatever its share of them, so Go would run two
+// threads on a seventh of one at 256 MB: a thread that wakes to look for
+// work, finds none and sleeps again is CPU the function pays for. One
+// thread still overlaps the calls a request makes at once. Measured in the
+// real binaries, rounds in turn (make invoke AGAINST=): get-me 8-12% less
+// CPU, list-users and login 8% less.
 func GoEnv(memoryMB int) map[string]string {
-	return map[string]string{"GOGC": "400", "GOMEMLIMIT": strconv.Itoa(memoryMB*7/10) + "MiB"}
+	return map[string]string{
+		"GOGC":       "400",
+		"GOMEMLIMIT": strconv.Itoa(memoryMB*7/10) + "MiB",
+		"GOMAXPROCS": strconv.Itoa(max(1, memoryMB/VCPUMemory)),
+	}
 }
