@@ -96,10 +96,10 @@ run: tools
 
 # invoke: one function's real binary, once, against the stack of `make run`;
 # N= times, printing its CPU per invocation; AGAINST= a git revision's build
-# beside it, in turn.
+# beside it, in turn; ENV= more environment for this tree's.
 invoke:
 	$(if $(FN),,$(error FN is required: make invoke FN=get-me [EVENT=events/get-me.json]))
-	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json) $(if $(N),-n $(N)) $(if $(AGAINST),-against $(AGAINST))
+	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json) $(if $(N),-n $(N)) $(if $(AGAINST),-against $(AGAINST)) $(if $(ENV),-env "$(ENV)")
 
 # test: everything CI checks, in the order that fails fastest.
 test: tools chromium

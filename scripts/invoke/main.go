@@ -29,9 +29,11 @@
 // Runtime API's requests included): the median of ten rounds. With
 // -against REV it builds the function at that git revision too and gives
 // the two processes their rounds in turn, so that a change's effect on CPU
-// is read against the same machine's drift:
+// is read against the same machine's drift; -env gives this tree's
+// function more environment, to weigh a setting the same way:
 //
 //	go run ./scripts/invoke -fn get-me -n 2000 -against HEAD~1
+//	go run ./scripts/invoke -fn get-me -n 2000 -against HEAD -env GOMAXPROCS=2
 package main
 
 import (
@@ -74,6 +76,7 @@ func run() error {
 	timeout := flag.Duration("timeout", 30*time.Second, "the function's timeout, as in AWS")
 	n := flag.Int("n", 1, "invocations; past one, the warm ones after the first are timed and the CPU each costs the function's process is printed")
 	against := flag.String("against", "", "a git revision: the function built there too, each invoked -n times in turn, and both CPU figures printed with their ratio")
+	extraEnv := flag.String("env", "", "environment for this tree's function beyond the stack's, as K=V separated by spaces: to compare a setting against -against's function without it")
 	flag.Parse()
 	if *fn == "" {
 		return errors.New("-fn is required: one of " + strings.Join(routes.Functions(), ", "))
@@ -118,7 +121,10 @@ func run() error {
 	if *n <= 1 && *against == "" {
 		return invokeOnce(*fn, bin, env, event, *timeout)
 	}
-	fns := []*function{{label: "this tree", bin: bin}}
+	fns := []*function{{label: "this tree", bin: bin, env: strings.Fields(*extraEnv)}}
+	if *extraEnv != "" {
+		fns[0].label += " with " + *extraEnv
+	}
 	if *against != "" {
 		old, err := buildAt(root, *against, *fn)
 		if err != nil {
@@ -129,22 +135,31 @@ func run() error {
 	return compareCPU(*fn, fns, env, event, *timeout, max(*n, cpuRounds))
 }
 
-// functionEnv is only what Lambda and the CDK stack would set: the caller's
-// own environment (AWS_PROFILE and the like) must not make a function work
+// functionEnv is only what Lambda and the CDK stack would set, the Go
+// runtime's tuning to the function's memory included: the caller's own
+// environment (AWS_PROFILE and the like) must not make a function work
 // here that would fail in AWS.
 func functionEnv(fn, ddbPort, sesPort, webPort string) []string {
-	env := []string{
-		"AWS_LAMBDA_FUNCTION_NAME=" + fn,
+	memoryMB := routes.JobMemory
+	if r, ok := routes.ByName(fn); ok {
+		memoryMB = r.MemoryMB()
+	}
+	var env []string
+	for k, v := range routes.GoEnv(memoryMB) {
+		env = append(env, k+"="+v)
+	}
+	env = append(env,
+		"AWS_LAMBDA_FUNCTION_NAME="+fn,
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"TZ=:UTC",
-		config.EnvTableName + "=" + envOr(config.EnvTableName, schema.DefaultTableName),
-		config.EnvRegion + "=" + envOr(config.EnvRegion, "us-east-1"),
-		config.EnvDynamoDBEndpoint + "=http://127.0.0.1:" + ddbPort,
-		config.EnvSESEndpoint + "=http://127.0.0.1:" + sesPort,
-		config.EnvPublicBaseURL + "=http://127.0.0.1:" + webPort,
+		config.EnvTableName+"="+envOr(config.EnvTableName, schema.DefaultTableName),
+		config.EnvRegion+"="+envOr(config.EnvRegion, "us-east-1"),
+		config.EnvDynamoDBEndpoint+"=http://127.0.0.1:"+ddbPort,
+		config.EnvSESEndpoint+"=http://127.0.0.1:"+sesPort,
+		config.EnvPublicBaseURL+"=http://127.0.0.1:"+webPort,
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
-	}
+	)
 	for _, k := range []string{config.EnvEmailFrom, config.EnvCORSOrigins, config.EnvLogLevel, config.EnvProductName,
 		config.EnvSESConfigSet, config.EnvInvitationURL, config.EnvPasswordResetURL} {
 		if v, ok := os.LookupEnv(k); ok {
@@ -182,6 +197,7 @@ func invokeOnce(fn, bin string, env []string, event []byte, timeout time.Duratio
 // function is one built function running against its own Runtime API.
 type function struct {
 	label, bin string
+	env        []string // beyond the stack's; later entries win
 	srv        *runtimeapi.Server
 	cmd        *exec.Cmd
 	ctx        context.Context
@@ -195,7 +211,7 @@ func (f *function) start(fn string, env []string, timeout time.Duration) error {
 	}
 	f.srv = srv
 	f.cmd = exec.Command(f.bin)
-	f.cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + srv.Addr()}, env...)
+	f.cmd.Env = append(append([]string{"AWS_LAMBDA_RUNTIME_API=" + srv.Addr()}, env...), f.env...)
 	f.cmd.Stdout = os.Stderr // stdout is for the response alone
 	f.cmd.Stderr = os.Stderr
 	if err := f.cmd.Start(); err != nil {
