@@ -34,8 +34,9 @@ type Report struct {
 	// LambdaBuild is how the deployable binaries are built.
 	LambdaBuild string     `json:"lambda_build"`
 	Functions   []Function `json:"functions"`
-	// Items is the table's items at the end of the run, by kind: their
-	// count and mean size, for the cost model's storage.
+	// Items is the table's items at the first size, once every route and
+	// job has run, by kind: their count and mean size, for the cost
+	// model's storage.
 	Items    []ItemKind `json:"items,omitempty"`
 	Passed   bool       `json:"passed"`
 	Failures []string   `json:"failures"`
