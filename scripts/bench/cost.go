@@ -153,6 +153,7 @@ var StandardWorkload = Workload{
 		{Kind: "USER/PROFILE", PerMAU: 1.25, Why: "registered users: 125% of the monthly active"},
 		{Kind: "EMAIL/EMAIL", PerMAU: 1.25, Why: "one email-uniqueness item per user"},
 		{Kind: "USERNAME/USERNAME", PerMAU: 0.25, Why: "a fifth of the users have a username"},
+		{Kind: "SEARCH/*", PerMAU: 1.25 * 9, Why: "search entries, one per prefix of each word of a user's names and email: 9 per user, about what the seeded users have"},
 		{Kind: "USER/SESSION", PerMAU: 2, Why: "live sessions (30-day lifetime) per active user"},
 		{Kind: "APIKEY/APIKEY", PerMAU: 0.05, Why: "API keys, personal and system"},
 		{Kind: "ATTEMPT/ATTEMPT", PerMAU: 26.4, Why: "sign-in attempts, kept 90 days: 3 months of 8.8 a month"},

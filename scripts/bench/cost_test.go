@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/usermgmt/ums/pkg/routes"
 )
 
@@ -127,6 +129,22 @@ func TestTheMarkdownStatesTheCostAndItsAssumptions(t *testing.T) {
 		"$0.10 per 1,000 emails", "$0.50 per GB ingested", "$0.25 per GB-month", "This run has no row for:"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+// Items are sized by kind: the word before the first # of each key, and a
+// search entry, whose sort key is a time, as one kind.
+func TestKeyKind(t *testing.T) {
+	for _, c := range []struct{ pk, sk, want string }{
+		{"USER#usr_1", "PROFILE", "USER/PROFILE"},
+		{"USER#usr_1", "SESSION#ses_1", "USER/SESSION"},
+		{"SEARCH#ali", "2026-12-02T17:07:39.444000000Z#usr_1", "SEARCH/*"},
+		{"META", "META", "META/META"},
+	} {
+		item := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: c.pk}, "sk": &types.AttributeValueMemberS{Value: c.sk}}
+		if got := keyKind(item); got != c.want {
+			t.Errorf("keyKind(%s, %s) = %s, want %s", c.pk, c.sk, got, c.want)
 		}
 	}
 }

@@ -63,7 +63,8 @@ func (b *bench) itemSizes(ctx context.Context) ([]ItemKind, error) {
 }
 
 // keyKind names an item by the prefixes of its keys: "USER/PROFILE",
-// "USER/SESSION".
+// "USER/SESSION"; a sort key that has no word for a prefix (a search
+// entry's is a time) is "*": "SEARCH/*".
 func keyKind(item map[string]types.AttributeValue) string {
 	prefix := func(attr string) string {
 		s, _ := item[attr].(*types.AttributeValueMemberS)
@@ -71,6 +72,9 @@ func keyKind(item map[string]types.AttributeValue) string {
 			return "?"
 		}
 		p, _, _ := strings.Cut(s.Value, "#")
+		if p == "" || strings.ContainsFunc(p, func(r rune) bool { return r < 'A' || r > 'Z' }) {
+			return "*"
+		}
 		return p
 	}
 	return prefix("pk") + "/" + prefix("sk")
