@@ -84,6 +84,11 @@ func (b *bench) measureFirst(cases []request) error {
 	return nil
 }
 
+// seats is the license count the i-th update-settings request sets: each
+// a new value (an unchanged one writes nothing), and enough for twice the
+// largest table size, so the cases after it can still invite and create.
+func (b *bench) seats(i int) int { return 2*b.largest + i%passIndexes }
+
 // unlimitedSeats sets the licenses back to unlimited, which update-settings
 // changes, for the seeding.
 func (b *bench) unlimitedSeats() error {
@@ -128,7 +133,7 @@ func (b *bench) routeCases(n, nHash int) []request {
 		{route: "update-user", label: "role", id: b.targetID, token: admin,
 			body: func(i int) any { return map[string]any{"role": []string{"manager", "member"}[i%2]} }, status: 200, samples: n},
 		{route: "get-settings", token: admin, status: 200, samples: n, cpu: true},
-		{route: "update-settings", token: admin, body: func(i int) any { return map[string]any{"license_count": 100000 + i%passIndexes} },
+		{route: "update-settings", token: admin, body: func(i int) any { return map[string]any{"license_count": b.seats(i)} },
 			status: 200, samples: n, cpu: true},
 		{route: "get-summary", token: admin, status: 200, samples: n, cpu: true},
 	}

@@ -167,6 +167,7 @@ func run(n, nHash, nCPU, nAt int, sizes []int, workers int) (*Report, error) {
 		return nil, err
 	}
 	defer cleanup()
+	b.largest = sizes[len(sizes)-1]
 	rep := b.rep
 	rep.FirstUsers = sizes[0]
 
@@ -259,6 +260,8 @@ func (c *clock) CatchUp() {
 
 type bench struct {
 	app *app.App
+	// largest is the largest table size, in users, the run reaches.
+	largest int
 	// replayed is the same app with DynamoDB's answers replayed from
 	// memory, for the CPU of a read without the sockets.
 	replayed *app.App
