@@ -148,3 +148,16 @@ func TestKeyKind(t *testing.T) {
 		}
 	}
 }
+
+// A request's round trips are its median sample's: one sample whose calls
+// did not overlap does not make it two round trips long.
+func TestMedianWaves(t *testing.T) {
+	for _, c := range []struct {
+		counts []int
+		want   int
+	}{{nil, 0}, {[]int{1}, 1}, {[]int{1, 1, 2, 1}, 1}, {[]int{2, 1}, 1}, {[]int{3, 3, 1}, 3}} {
+		if got := medianWaves(c.counts); got != c.want {
+			t.Errorf("medianWaves(%v) = %d, want %d", c.counts, got, c.want)
+		}
+	}
+}

@@ -54,8 +54,8 @@ type Row struct {
 	MinCalls    int            `json:"min_dynamodb_calls"`
 	ByOperation map[string]int `json:"by_operation"`
 	Scanned     bool           `json:"scanned"`
-	// Waves is the request's latency in round trips: calls issued together
-	// count once.
+	// Waves is the request's latency in round trips, in its median
+	// sample: calls issued together count once.
 	Waves int `json:"round_trip_waves"`
 	// RCU and WCU are the read and write capacity units of the sample that
 	// consumed the most, as DynamoDB Local reports them.
