@@ -4,11 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -97,29 +93,7 @@ func (p *process) invoke(event []byte, status int) error {
 
 // cpu returns the CPU time the process has used, from the kernel's
 // per-thread run times (nanoseconds; /proc/<pid>/task/*/schedstat).
-func (p *process) cpu() (time.Duration, error) {
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", p.cmd.Process.Pid))
-	if err != nil || len(tasks) == 0 {
-		return 0, fmt.Errorf("no schedstat for %s: %v", p.name, err)
-	}
-	var total time.Duration
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue // a thread that ended
-		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			continue
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		total += time.Duration(ns)
-	}
-	return total, nil
-}
+func (p *process) cpu() (time.Duration, error) { return runtimeapi.ProcessCPU(p.cmd.Process.Pid) }
 
 func (p *process) stop() {
 	_ = p.cmd.Process.Kill()

@@ -49,7 +49,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -241,29 +240,8 @@ func (f *function) stop() {
 	_ = f.srv.Close()
 }
 
-// cpu is the CPU time the function's process has used: the sum over its
-// threads of the scheduler's nanosecond count (/proc/<pid>/task/*/schedstat).
-func (f *function) cpu() (time.Duration, error) {
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", f.cmd.Process.Pid))
-	if err != nil || len(tasks) == 0 {
-		return 0, fmt.Errorf("no /proc/%d/task/*/schedstat: CPU is measured on Linux only", f.cmd.Process.Pid)
-	}
-	var total time.Duration
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue // a thread that ended
-		}
-		if fields := strings.Fields(string(b)); len(fields) > 0 {
-			ns, err := strconv.ParseInt(fields[0], 10, 64)
-			if err != nil {
-				return 0, err
-			}
-			total += time.Duration(ns)
-		}
-	}
-	return total, nil
-}
+// cpu is the CPU time the function's process has used.
+func (f *function) cpu() (time.Duration, error) { return runtimeapi.ProcessCPU(f.cmd.Process.Pid) }
 
 // cpuRounds is how many rounds the -n invocations are split into; each
 // function's figure is the median of its rounds, and the functions take
