@@ -186,12 +186,19 @@ func TestFirstPagesCostTheSameAt100AndAtScale(t *testing.T) {
 		}
 	}
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// The seeding goes through a client that asks for no capacity: a batch
+	// write that reports its units costs DynamoDB Local a sixth more.
+	plain, err := NewClient(ctx, "us-east-1", os.Getenv("DYNAMODB_ENDPOINT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeder := New(plain, s.table)
 	seed := func(from, to int) {
 		us := make([]*users.User, 0, to-from)
 		for i := from; i < to; i++ {
 			us = append(us, seedUser(i, teams, base))
 		}
-		if err := s.SeedUsers(ctx, us, 16); err != nil {
+		if err := seeder.SeedUsers(ctx, us, 16); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -206,10 +206,13 @@ func (b *bench) seed(ctx context.Context, total, workers int) (int, error) {
 		u.Usage = &registered
 		us = append(us, u)
 	}
-	if err := b.app.Store.SeedUsers(ctx, us, workers); err != nil {
+	// Through the client that asks for no capacity: a batch write that
+	// reports its units costs DynamoDB Local a sixth more, and seeding is
+	// most of a run with 100,000 users. No request's count includes it.
+	if err := dynamo.New(b.client, b.table).SeedUsers(ctx, us, workers); err != nil {
 		return 0, err
 	}
-	b.calls.take() // not any request's
+	b.calls.take() // the summary's, not any case's
 	return len(us), nil
 }
 
