@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/usermgmt/ums/pkg/access"
-	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/dynamo"
 	"github.com/usermgmt/ums/pkg/ids"
@@ -57,6 +56,10 @@ type request struct {
 	before func()
 	// seen, if set, gets every response, e.g. to keep the tokens of sign-ins.
 	seen func(response)
+	// made says that token, idOf and body give what they make (a user, a
+	// session) once per request index, and may be called at once from
+	// several goroutines: prefetch makes them ahead of the requests.
+	made bool
 }
 
 // routes measures every route's cases at the first table size, and keeps
@@ -100,7 +103,8 @@ func (b *bench) unlimitedSeats() error {
 // each table size, as they make what they use up.
 func (b *bench) routeCases(n, nHash int) []request {
 	admin := func(int) string { return b.admin }
-	var tokens []string // of the sign-ins timed, for the sign-outs
+	var tokens []string        // of the sign-ins timed, for the sign-outs
+	var fresh onceEach[string] // more, made by index
 	newUser := func(i int) any {
 		return map[string]any{"email": b.email(fmt.Sprint("created", i)), "password": password,
 			"given_name": "Created", "family_name": fmt.Sprint(i), "role": "member"}
@@ -112,11 +116,11 @@ func (b *bench) routeCases(n, nHash int) []request {
 			status: 401, samples: 1},
 		{route: "login", label: "unknown login", body: func(int) any { return map[string]any{"login": "nobody@example.com", "password": "not it at all"} },
 			status: 401, samples: 1},
-		{route: "logout", token: func(i int) string {
+		{route: "logout", made: true, token: func(i int) string {
 			if i < len(tokens) {
 				return tokens[i]
 			}
-			return b.freshToken()
+			return fresh.get(fmt.Sprint(i), b.freshToken)
 		}, status: 204, samples: nHash, cpu: true},
 		{route: "get-settings", label: "as a member: 403, authentication alone", token: func(int) string { return b.member }, status: 403, budget: authOnly, samples: n},
 		{route: "get-me", token: admin, status: 200, samples: n, cpu: true},
@@ -225,28 +229,22 @@ func (b *bench) asAdmin(ctx context.Context) context.Context {
 // cheapUser creates a user as createUser does, with the seeding's cheap
 // hash: a fixture whose sign-ins are not what is measured.
 func (b *bench) cheapUser(ctx context.Context, in users.CreateInput) (*users.User, error) {
-	b.app.Users.Params = seedParams
-	defer func() { b.app.Users.Params = passwords.DefaultParams }()
-	return b.createUser(ctx, in)
+	return b.createWith(ctx, b.cheapUsers, in)
 }
 
-// createUser creates a user outside HTTP, retrying while concurrent seeders
-// contend for the counters every creation updates (a client would get 503
-// unavailable and retry too).
+// createUser creates a user outside HTTP, retrying while concurrent
+// fixtures contend for the counters every creation updates.
 func (b *bench) createUser(ctx context.Context, in users.CreateInput) (*users.User, error) {
-	pause := 10 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		u, err := b.app.Users.Create(ctx, in)
-		if err == nil || apperr.KindOf(err) != apperr.KindUnavailable || attempt == 20 {
-			if err != nil {
-				return nil, fmt.Errorf("create user %s: %w", in.Email, err)
-			}
-			return u, nil
-		}
-		b.retries.Add(1)
-		time.Sleep(pause)
-		pause = min(2*pause, time.Second)
+	return b.createWith(ctx, b.app.Users, in)
+}
+
+func (b *bench) createWith(ctx context.Context, svc *users.Service, in users.CreateInput) (*users.User, error) {
+	var u *users.User
+	err := b.whileBusy(func() (err error) { u, err = svc.Create(ctx, in); return err })
+	if err != nil {
+		return nil, fmt.Errorf("create user %s: %w", in.Email, err)
 	}
+	return u, nil
 }
 
 // measure sends c.samples requests one at a time, counting the DynamoDB calls
@@ -274,6 +272,7 @@ func (b *bench) measure(c request) (Row, error) {
 	}
 	var took []float64
 	var waveCounts []int
+	prefetch(c, base, base+c.samples)
 	b.calls.take() // not this request's
 	for i := range c.samples {
 		k := base + i
@@ -391,10 +390,11 @@ func (b *bench) measureCPU(ctx context.Context, n, nHash int) error {
 // is cheap: for cases that spend a session per request (sign-outs).
 func (b *bench) freshToken() string {
 	ctx := access.WithRequest(context.Background(), access.Request{ID: "bench", IP: "198.51.100.8", Now: b.clock.Now()})
-	// Without a rehash to the production parameters on each sign-in.
-	b.app.Auth.Params = seedParams
-	defer func() { b.app.Auth.Params = passwords.DefaultParams }()
-	res, err := b.app.Auth.Login(ctx, auth.LoginInput{Login: cpuEmail, Password: password})
+	var res *auth.LoginResult
+	err := b.whileBusy(func() (err error) {
+		res, err = b.cheapAuth.Login(ctx, auth.LoginInput{Login: cpuEmail, Password: password})
+		return err
+	})
 	if err != nil {
 		panic(fmt.Sprintf("bench: a session for the CPU cases: %v", err))
 	}

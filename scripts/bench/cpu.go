@@ -102,6 +102,7 @@ func (b *bench) cpuOf(ctx context.Context, bins string, c request, n int) (*CPU,
 	// sessions. Indexes start past those of the HTTP samples.
 	next := 100_000
 	eventsFor := func(k int) ([][]byte, error) {
+		prefetch(c, next+1, next+1+k)
 		evs := make([][]byte, k)
 		for i := range evs {
 			next++

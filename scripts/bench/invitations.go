@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,57 +17,59 @@ import (
 // (accept, decline, cancel) act on: each request index gets its own,
 // made on first use through the service with the bench's store. Their
 // tokens are caught on the way out rather than read back from the mail:
-// only the cases' requests are measured, and they go through the app.
+// only the cases' requests are measured, and they go through the app. It
+// is safe for concurrent use (prefetch).
 type invitationFixtures struct {
 	b    *bench
 	svc  *invitations.Service
-	mu   sync.Mutex
-	made map[string]fixture // by purpose and index
-	// link is the link of the mail last sent.
-	link string
+	made onceEach[fixture] // by purpose and index
 }
 
 type fixture struct{ id, token string }
 
+// linkKey holds, in a fixture's context, where Send puts the link of the
+// invitation it sends.
+type linkKey struct{}
+
 func (b *bench) invitationFixtures() *invitationFixtures {
-	f := &invitationFixtures{b: b, made: map[string]fixture{}}
+	f := &invitationFixtures{b: b}
 	f.svc = invitations.NewService(b.app.Store, b.app.Auth, f, b.app.Log, func(token string) string { return token })
 	f.svc.Params = seedParams
 	return f
 }
 
 // Send keeps the link of an invitation instead of mailing it.
-func (f *invitationFixtures) Send(_ context.Context, n notices.Notice) (string, error) {
+func (f *invitationFixtures) Send(ctx context.Context, n notices.Notice) (string, error) {
 	inv, ok := n.(notices.Invitation)
-	if !ok {
+	link, _ := ctx.Value(linkKey{}).(*string)
+	if !ok || link == nil {
 		return "", fmt.Errorf("bench: a fixture sent %T", n)
 	}
-	f.link = inv.Link
+	*link = inv.Link
 	return "fixture", nil
 }
 
 // get returns the invitation of purpose and index i, making it once.
 func (f *invitationFixtures) get(purpose string, i int) fixture {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := fmt.Sprint(purpose, i)
-	if x, ok := f.made[key]; ok {
-		return x
-	}
-	b := f.b
-	ctx := b.asAdmin(context.Background())
-	st, err := b.app.Settings.Get(ctx)
-	if err != nil {
-		panic(fmt.Sprintf("bench: settings for a fixture: %v", err))
-	}
-	ctx = settings.WithSnapshot(ctx, st)
-	inv, err := f.svc.Create(ctx, invitations.CreateInput{Email: b.email(fmt.Sprint(purpose, i)), Role: "member"})
-	if err != nil {
-		panic(fmt.Sprintf("bench: an invitation to %s: %v", purpose, err))
-	}
-	x := fixture{id: inv.ID, token: f.link}
-	f.made[key] = x
-	return x
+	return f.made.get(fmt.Sprint(purpose, i), func() fixture {
+		b := f.b
+		var link string
+		ctx := context.WithValue(b.asAdmin(context.Background()), linkKey{}, &link)
+		st, err := b.app.Settings.Get(ctx)
+		if err != nil {
+			panic(fmt.Sprintf("bench: settings for a fixture: %v", err))
+		}
+		ctx = settings.WithSnapshot(ctx, st)
+		var inv *invitations.Invitation
+		err = b.whileBusy(func() (err error) {
+			inv, err = f.svc.Create(ctx, invitations.CreateInput{Email: b.email(fmt.Sprint(purpose, i)), Role: "member"})
+			return err
+		})
+		if err != nil {
+			panic(fmt.Sprintf("bench: an invitation to %s: %v", purpose, err))
+		}
+		return fixture{id: inv.ID, token: link}
+	})
 }
 
 // invitationCases are the cases of the invitation routes and of
@@ -89,12 +90,12 @@ func (b *bench) invitationCases(n, nHash int) []request {
 		{route: "list-invitations", token: admin, query: "?limit=20", status: 200, samples: n, cpu: true},
 		{route: "list-invitations", label: "status=pending", token: admin, query: "?limit=20&status=pending", status: 200, samples: n},
 		{route: "resend-invitation", id: resent.id, token: admin, status: 200, samples: n, cpu: true},
-		{route: "cancel-invitation", idOf: func(i int) string { return fx.get("cancel", i).id }, token: admin, status: 204, samples: n, cpu: true},
+		{route: "cancel-invitation", made: true, idOf: func(i int) string { return fx.get("cancel", i).id }, token: admin, status: 204, samples: n, cpu: true},
 		{route: "lookup-invitation", query: "?token=" + url.QueryEscape(lookedUp.token), status: 200, samples: n, cpu: true},
 		{route: "lookup-invitation", label: "unknown token: counted toward the IP's limit",
 			query: "?token=umi_inv_aaaaaaaaaaaaaaaaaaaaaaaaaa.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", status: 400, extra: 1, extraNote: "the failure counted", samples: 1},
-		{route: "accept-invitation", body: accept, status: 201, samples: nHash, cpu: true},
-		{route: "decline-invitation", body: func(i int) any { return map[string]any{"token": fx.get("decline", i).token} }, status: 204, samples: n, cpu: true},
+		{route: "accept-invitation", made: true, body: accept, status: 201, samples: nHash, cpu: true},
+		{route: "decline-invitation", made: true, body: func(i int) any { return map[string]any{"token": fx.get("decline", i).token} }, status: 204, samples: n, cpu: true},
 		{route: "accept-invitation-page", query: "?token=" + url.QueryEscape(lookedUp.token), status: 200, samples: n, cpu: true},
 		{route: "register", status: 201, samples: nHash, cpu: true,
 			before: func() {
@@ -113,9 +114,7 @@ func (b *bench) invitationCases(n, nHash int) []request {
 // batch of 50, plus one transaction per invitation expired).
 func (b *bench) expiryJob(due int) (Row, error) {
 	fx := b.invitationFixtures()
-	for i := range due {
-		fx.get("expire", i)
-	}
+	prefetch(request{made: true, idOf: func(i int) string { return fx.get("expire", i).id }}, 0, due)
 	job, err := b.app.Job("expire-invitations")
 	if err != nil {
 		return Row{}, err

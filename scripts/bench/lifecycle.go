@@ -18,35 +18,30 @@ import (
 // userFixtures makes the users the lifecycle cases act on, one per request
 // index and purpose, outside the measured calls: a case that deactivates
 // needs an active user each time, one that activates a deactivated one.
+// It is safe for concurrent use (prefetch).
 type userFixtures struct {
 	b    *bench
-	mu   sync.Mutex
-	made map[string]string
+	made onceEach[string]
 }
 
 // get returns the user of purpose and index i, made (and brought to the
 // purpose's starting state by prepare) once.
 func (f *userFixtures) get(purpose string, i int, prepare func(ctx context.Context, id string) error) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := fmt.Sprint(purpose, i)
-	if id, ok := f.made[key]; ok {
-		return id
-	}
-	b := f.b
-	ctx := b.asAdmin(context.Background())
-	u, err := b.cheapUser(ctx, users.CreateInput{Email: b.email(fmt.Sprintf("life-%s%d", purpose, i)), Password: password,
-		GivenName: "Life", FamilyName: "Cycle", Role: "member"})
-	if err != nil {
-		panic(fmt.Sprintf("bench: a user to %s: %v", purpose, err))
-	}
-	if prepare != nil {
-		if err := prepare(ctx, u.ID); err != nil {
+	return f.made.get(fmt.Sprint(purpose, i), func() string {
+		b := f.b
+		ctx := b.asAdmin(context.Background())
+		u, err := b.cheapUser(ctx, users.CreateInput{Email: b.email(fmt.Sprintf("life-%s%d", purpose, i)), Password: password,
+			GivenName: "Life", FamilyName: "Cycle", Role: "member"})
+		if err != nil {
 			panic(fmt.Sprintf("bench: a user to %s: %v", purpose, err))
 		}
-	}
-	f.made[key] = u.ID
-	return u.ID
+		if prepare != nil {
+			if err := b.whileBusy(func() error { return prepare(ctx, u.ID) }); err != nil {
+				panic(fmt.Sprintf("bench: a user to %s: %v", purpose, err))
+			}
+		}
+		return u.ID
+	})
 }
 
 // sessionOf is the session id a session token names.
@@ -59,11 +54,11 @@ func sessionOf(token string) string {
 // sign-in record routes.
 func (b *bench) lifecycleCases(n, nHash int) []request {
 	admin := func(int) string { return b.admin }
-	fx := &userFixtures{b: b, made: map[string]string{}}
+	fx := &userFixtures{b: b}
 	deactivated := func(ctx context.Context, id string) error { _, err := b.app.Users.Deactivate(ctx, id); return err }
 	deleted := func(ctx context.Context, id string) error { _, err := b.app.Users.Delete(ctx, id); return err }
 	resetFor := func(id string) string {
-		res, err := b.send("POST", "/users/"+id+"/password-reset", b.admin, map[string]any{}, 201)
+		res, err := b.sendFixture("POST", "/users/"+id+"/password-reset", b.admin, map[string]any{}, 201)
 		if err != nil {
 			panic(err)
 		}
@@ -71,16 +66,11 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 		return u.Query().Get("token")
 	}
 	var lookedUp string
-	resets := map[int]string{}
-	var mu sync.Mutex
+	var resets onceEach[string]
 	resetToken := func(i int) string {
-		mu.Lock()
-		defer mu.Unlock()
-		if resets[i] == "" {
-			resets[i] = resetFor(fx.get("reset", i, nil))
-		}
-		return resets[i]
+		return resets.get(fmt.Sprint(i), func() string { return resetFor(fx.get("reset", i, nil)) })
 	}
+	var mu sync.Mutex
 	// The change-password user's password, as it becomes: each request
 	// changes it from the last.
 	fx.get("changer", 0, nil)
@@ -94,12 +84,11 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 		current = next
 		return body
 	}
-	fresh := func(int) string { return b.freshToken() }
-	var sessionIDs sync.Map // token index -> token
-	freshSession := func(i int) string {
-		tok, _ := sessionIDs.LoadOrStore(i, b.freshToken())
-		return tok.(string)
-	}
+	// A session per request index: its token, for the case that ends it
+	// with it, and its id, for the admin's.
+	var sessions, othersSessions onceEach[string]
+	freshSession := func(i int) string { return sessions.get(fmt.Sprint(i), b.freshToken) }
+	fresh := func(i int) string { return othersSessions.get(fmt.Sprint(i), b.freshToken) }
 	return []request{
 		// No CPU case: every answer waits out auth.ForgotFloor, which the
 		// CPU rounds' thousand requests would spend in sleep.
@@ -110,7 +99,7 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 		{route: "lookup-password-reset", status: 200, samples: n, cpu: true,
 			before:  func() { lookedUp = resetFor(fx.get("lookup", 0, nil)) },
 			queryOf: func(int) string { return "?token=" + url.QueryEscape(lookedUp) }},
-		{route: "reset-password", status: 204, samples: nHash, cpu: true,
+		{route: "reset-password", made: true, status: 204, samples: nHash, cpu: true,
 			body: func(i int) any { return map[string]any{"token": resetToken(i), "password": "a reset bench passphrase"} }},
 		{route: "reset-password-page", query: "?token=umr_x", status: 200, samples: n, cpu: true},
 		{route: "console", status: 200, samples: n, cpu: true},
@@ -125,19 +114,19 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 			},
 			token: func(int) string { return changerToken }},
 		{route: "list-my-sessions", token: admin, status: 200, samples: n, cpu: true},
-		{route: "delete-my-session", token: freshSession, idOf: func(i int) string { return sessionOf(freshSession(i)) }, status: 204, samples: n, cpu: true},
+		{route: "delete-my-session", made: true, token: freshSession, idOf: func(i int) string { return sessionOf(freshSession(i)) }, status: 204, samples: n, cpu: true},
 		{route: "list-sessions", token: admin, query: "?limit=20", status: 200, samples: n, cpu: true},
 		{route: "list-sessions", label: "user_id", token: admin, query: "?user_id=" + b.targetID, status: 200, samples: n},
-		{route: "delete-session", token: admin, idOf: func(i int) string { return sessionOf(fresh(i)) }, status: 204, samples: n, cpu: true},
+		{route: "delete-session", made: true, token: admin, idOf: func(i int) string { return sessionOf(fresh(i)) }, status: 204, samples: n, cpu: true},
 		{route: "list-user-sessions", id: b.targetID, token: admin, status: 200, samples: n, cpu: true},
 		{route: "end-user-sessions", id: b.targetID, token: admin, status: 204, samples: n, cpu: true},
 		{route: "list-login-attempts", token: admin, query: "?limit=20", status: 200, samples: n, cpu: true},
 		windowed(request{route: "list-login-attempts", label: "success=false", token: admin, query: "?limit=20&success=false", status: 200, samples: n}),
-		{route: "deactivate-user", token: admin, idOf: func(i int) string { return fx.get("deactivate", i, nil) }, status: 200, samples: n, cpu: true},
-		{route: "activate-user", token: admin, idOf: func(i int) string { return fx.get("activate", i, deactivated) }, status: 200, samples: n, cpu: true},
-		{route: "delete-user", token: admin, idOf: func(i int) string { return fx.get("delete", i, nil) }, status: 202, samples: n, cpu: true},
-		{route: "restore-user", token: admin, idOf: func(i int) string { return fx.get("restore", i, deleted) }, status: 200, samples: n, cpu: true},
-		{route: "anonymize-user", token: admin, idOf: func(i int) string { return fx.get("anonymize", i, deactivated) }, status: 200, samples: n, cpu: true},
+		{route: "deactivate-user", made: true, token: admin, idOf: func(i int) string { return fx.get("deactivate", i, nil) }, status: 200, samples: n, cpu: true},
+		{route: "activate-user", made: true, token: admin, idOf: func(i int) string { return fx.get("activate", i, deactivated) }, status: 200, samples: n, cpu: true},
+		{route: "delete-user", made: true, token: admin, idOf: func(i int) string { return fx.get("delete", i, nil) }, status: 202, samples: n, cpu: true},
+		{route: "restore-user", made: true, token: admin, idOf: func(i int) string { return fx.get("restore", i, deleted) }, status: 200, samples: n, cpu: true},
+		{route: "anonymize-user", made: true, token: admin, idOf: func(i int) string { return fx.get("anonymize", i, deactivated) }, status: 200, samples: n, cpu: true},
 		{route: "set-password", id: b.targetID, token: admin, status: 204, samples: nHash, cpu: true,
 			body: func(i int) any { return map[string]any{"password": fmt.Sprintf("a set bench passphrase %d", i)} }},
 		{route: "create-password-reset", id: b.targetID, token: admin, status: 201, samples: n, cpu: true,
@@ -150,11 +139,10 @@ func (b *bench) lifecycleCases(n, nHash int) []request {
 // index per 25 due; per user, the queries that find what is theirs, a
 // read, one transaction, one more per 100 items found).
 func (b *bench) purgeJob(due int) (Row, error) {
-	fx := &userFixtures{b: b, made: map[string]string{}}
+	fx := &userFixtures{b: b}
 	ctx := b.asAdmin(context.Background())
-	for i := range due {
-		fx.get("purge", i, func(ctx context.Context, id string) error { _, err := b.app.Users.Delete(ctx, id); return err })
-	}
+	deleted := func(ctx context.Context, id string) error { _, err := b.app.Users.Delete(ctx, id); return err }
+	prefetch(request{made: true, idOf: func(i int) string { return fx.get("purge", i, deleted) }}, 0, due)
 	st, err := b.app.Settings.Get(ctx)
 	if err != nil {
 		return Row{}, err

@@ -5,7 +5,7 @@ func (b *bench) recordCases(n int) []request {
 	admin := func(int) string { return b.admin }
 	// The export's user has a history of its own (its creation), not the
 	// thousands of events the other cases give the target.
-	fx := &userFixtures{b: b, made: map[string]string{}}
+	fx := &userFixtures{b: b}
 	exported := func(int) string { return fx.get("export", 0, nil) }
 	var usedBy string
 	return []request{

@@ -3,40 +3,33 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/usermgmt/ums/pkg/users"
 )
 
 // teamFixtures makes the teams the team cases act on, one per request index
 // and purpose, outside the measured calls: each deletion needs a team of
-// its own.
+// its own. It is safe for concurrent use (prefetch).
 type teamFixtures struct {
 	b    *bench
-	mu   sync.Mutex
-	made map[string]string
+	made onceEach[string]
 }
 
 // get returns the team of purpose and index i, made once.
 func (f *teamFixtures) get(purpose string, i int) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := fmt.Sprint(purpose, i)
-	if id, ok := f.made[key]; ok {
-		return id
-	}
-	res, err := f.b.send("POST", "/teams", f.b.admin, map[string]any{"name": fmt.Sprintf("bench %s %d%s", purpose, i, f.b.tag())}, 201)
-	if err != nil {
-		panic(fmt.Sprintf("bench: a team to %s: %v", purpose, err))
-	}
-	f.made[key] = res.str("id")
-	return f.made[key]
+	return f.made.get(fmt.Sprint(purpose, i), func() string {
+		res, err := f.b.sendFixture("POST", "/teams", f.b.admin, map[string]any{"name": fmt.Sprintf("bench %s %d%s", purpose, i, f.b.tag())}, 201)
+		if err != nil {
+			panic(fmt.Sprintf("bench: a team to %s: %v", purpose, err))
+		}
+		return res.str("id")
+	})
 }
 
 // teamCases are the cases of the team routes.
 func (b *bench) teamCases(n int) []request {
 	admin := func(int) string { return b.admin }
-	fx := &teamFixtures{b: b, made: map[string]string{}}
+	fx := &teamFixtures{b: b}
 	var manager string
 	managed := func() {
 		team := fx.get("managed", 0)
@@ -65,7 +58,7 @@ func (b *bench) teamCases(n int) []request {
 			body: func(i int) any { return map[string]any{"name": fmt.Sprintf("bench created %d", i)} }},
 		{route: "update-team", id: fx.get("renamed", 0), token: admin, status: 200, samples: n, cpu: true,
 			body: func(i int) any { return map[string]any{"name": fmt.Sprintf("bench renamed %d", i)} }},
-		{route: "delete-team", label: "an empty team", token: admin, idOf: func(i int) string { return fx.get("deleted", i) },
+		{route: "delete-team", made: true, label: "an empty team", token: admin, idOf: func(i int) string { return fx.get("deleted", i) },
 			status: 204, samples: n, cpu: true},
 	}
 }
