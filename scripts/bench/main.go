@@ -27,10 +27,10 @@
 //     httptest.NewServer serving devserver.New(app) on loopback, with
 //     http.DefaultClient, so the mux, the middleware and JSON are included.
 //   - Does all that at the first of -sizes (1,000 users by default), then
-//     fills the table to each further size (10,000 by default; make bench
-//     SIZES=1000,10000,100000 for the largest) through batch writes and
-//     measures every route's cases and both jobs again, with -n-at-size
-//     requests each: calls, capacity units and latency per size.
+//     fills the table to each further size (10,000 and 100,000 by default)
+//     through batch writes and measures every route's cases and both jobs
+//     again, with -n-at-size requests each: calls, capacity units and
+//     latency per size.
 //   - Times argon2id with the production parameters, which is most of a
 //     sign-in and of a user's creation.
 //   - Builds every function for Lambda (its size) and for this machine, and
@@ -102,7 +102,7 @@ var seedParams = passwords.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 func main() {
 	n := flag.Int("n", 200, "requests per route for the latency percentiles")
 	nHash := flag.Int("n-hash", 30, "requests for the routes that run argon2id with the production parameters (login, logout after it, create-user)")
-	sizeList := flag.String("sizes", "1000,10000", "the table sizes, in users, every route and job is measured at, smallest first (seeded through batch writes); the first gets the full samples and the CPU")
+	sizeList := flag.String("sizes", "1000,10000,100000", "the table sizes, in users, every route and job is measured at, smallest first (seeded through batch writes); the first gets the full samples and the CPU")
 	nCPU := flag.Int("n-cpu", 60, "requests per round of each CPU measurement (3 rounds in the function, 3 in-process; -n-hash/3 for the cases that hash)")
 	nAt := flag.Int("n-at-size", 20, "requests per case at each further size (-n-hash/10, at least 2, for the cases that hash)")
 	workers := flag.Int("seed-workers", 16, "goroutines seeding users")
