@@ -267,6 +267,7 @@ func (b *bench) measure(c request) (Row, error) {
 	if row.Case == "" {
 		row.Case = route.Method + " " + route.Path
 	}
+	defer b.srv.caseAddress()()
 	if c.before != nil {
 		c.before()
 	}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/smithy-go/middleware"
@@ -97,13 +100,35 @@ func waves(l []call) int {
 type server struct {
 	h       http.Handler
 	running sync.WaitGroup
+	// from, when set, is the source address every request comes from, in
+	// place of the loopback one, as the gateway would set it.
+	from atomic.Pointer[string]
+	// cases counts the addresses caseAddress has given out.
+	cases atomic.Uint32
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Add runs before the response is written, so before the client's Wait.
 	s.running.Add(1)
 	defer s.running.Done()
+	if from := s.from.Load(); from != nil {
+		r.RemoteAddr = *from
+	}
 	s.h.ServeHTTP(w, r)
+}
+
+// caseAddress makes the requests that follow come from an address no
+// earlier case used, until the returned func restores the loopback one.
+// Every failed sign-in or token use counts toward its source address's
+// limit of auth.IPFailureLimit in a fixed window of auth.IPWindow; from one
+// address, the failures of every case and table size would add up, and
+// whether they reach the limit would depend on where the run falls in the
+// window.
+func (s *server) caseAddress() (restore func()) {
+	n := s.cases.Add(1)
+	from := net.JoinHostPort(fmt.Sprintf("10.%d.%d.%d", n>>16&0xff, n>>8&0xff, n&0xff), "0")
+	s.from.Store(&from)
+	return func() { s.from.Store(nil) }
 }
 
 func countOps(ops []string) map[string]int {
