@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/dynamo/dynamotest"
+	"github.com/usermgmt/ums/pkg/email"
 	"github.com/usermgmt/ums/pkg/email/emailtest"
 	"github.com/usermgmt/ums/pkg/routes"
 )
@@ -180,11 +182,15 @@ func TestACommittedChangeWhoseAnswersAreLostIsNotAppliedAgain(t *testing.T) {
 // A deadline that passes in the middle of a request (a Lambda's timeout,
 // the request's own) leaves nothing half done, wherever it falls: at
 // every DynamoDB call of the route in turn, the call hangs until the
-// deadline; the answer is 503 and the table is as before, or the request
-// got past its commit and the change is whole.
+// deadline, which passes then; the answer is 503 and the table is as
+// before, or the request got past its commit and the change is whole.
+//
+// The deadline is the request's context's (a Lambda's, as the API Gateway
+// adapter passes it on), and it passes when the hung call is reached,
+// however long the calls before took: a wall-clock deadline short enough
+// for the test could pass before that call on a busy machine.
 func TestADeadlineAnywhereLeavesNothingHalfDone(t *testing.T) {
 	e := newEnv(t)
-	e.app.Config.RequestTimeout = 400 * time.Millisecond
 	invite := func(addr string) string {
 		e.invite(addr, nil)
 		return e.tokenIn(addr)
@@ -228,7 +234,9 @@ func TestADeadlineAnywhereLeavesNothingHalfDone(t *testing.T) {
 				method, path, token, body := c.request(n)
 				before := e.scanTable()
 				e.faults.Inject(c.route, "", dynamotest.Hang, n, 1)
-				status, raw := serve(h, method, path, token, body)
+				ctx := passAt(func() bool { return e.faults.Hits() > 0 })
+				status, raw := serve(ctx, h, method, path, token, body)
+				ctx.stop()
 				spoiled := e.faults.Hits() > 0
 				e.faults.Clear()
 				if !spoiled {
@@ -262,14 +270,53 @@ func TestADeadlineAnywhereLeavesNothingHalfDone(t *testing.T) {
 	}
 }
 
+// passing is a request's context whose deadline passes when the test
+// says: Err is then context.DeadlineExceeded, as for a deadline reached.
+type passing struct {
+	context.Context // for Value
+	deadline        time.Time
+	done, stopped   chan struct{}
+	stopOnce        sync.Once
+}
+
+// passAt returns a context whose deadline passes as soon as reached
+// reports true (polled until stop is called).
+func passAt(reached func() bool) *passing {
+	c := &passing{Context: context.Background(), deadline: time.Now().Add(time.Hour),
+		done: make(chan struct{}), stopped: make(chan struct{})}
+	go func() {
+		for !reached() {
+			select {
+			case <-c.stopped:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		close(c.done)
+	}()
+	return c
+}
+
+func (c *passing) stop()                       { c.stopOnce.Do(func() { close(c.stopped) }) }
+func (c *passing) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *passing) Done() <-chan struct{}       { return c.done }
+func (c *passing) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 // serve sends one request straight to a route's handler, as the Lambda
-// adapter would.
-func serve(h http.Handler, method, path, token string, body any) (int, string) {
+// adapter would, with ctx (the invocation's) as the request's context.
+func serve(ctx context.Context, h http.Handler, method, path, token string, body any) (int, string) {
 	var raw []byte
 	if body != nil {
 		raw, _ = json.Marshal(body)
 	}
-	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	req := httptest.NewRequestWithContext(ctx, method, path, bytes.NewReader(raw))
 	req.RemoteAddr = "198.51.100.20:0"
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -369,6 +416,22 @@ func TestPurgeResumesAfterAFaultInTheMiddle(t *testing.T) {
 	}
 }
 
+// fastClock is a clock for the mail sender's retries that moves on at
+// once when the sender pauses, instead of waiting: retries until a
+// request's deadline then take no time, and leave the request all of its
+// time for what it does after them.
+type fastClock struct{ ahead atomic.Int64 }
+
+func (c *fastClock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+func (c *fastClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.ahead.Add(int64(d))
+	return nil
+}
+
 // SES throttling or failing when an invitation is sent loses nothing and
 // writes nothing twice: the invitation is made, says why its mail is not
 // sent, and its resend, once SES is back, sends exactly one mail.
@@ -384,6 +447,14 @@ func TestSESFaultsLoseNoInvitation(t *testing.T) {
 		return sesFault{}, false
 	})
 	e := newEnvWith(t, map[string]string{config.EnvSESEndpoint: proxy})
+	// The sender retries until the request's deadline is near, each pause
+	// on the fast clock.
+	sender, ok := e.app.Mail.(*email.SES)
+	if !ok {
+		t.Fatalf("the app's sender is a %T, not SES", e.app.Mail)
+	}
+	clock := &fastClock{}
+	sender.Now, sender.Sleep = clock.Now, clock.Sleep
 	for _, status := range []int32{429, 500} {
 		addr := emailtest.Address(fmt.Sprintf("ses%d", status), "example.com")
 		evs := e.auditCount()

@@ -96,7 +96,8 @@ func (s *Store) putBatch(ctx context.Context, items []map[string]types.Attribute
 		}
 		reqs = out.UnprocessedItems[s.table]
 		if len(reqs) > 0 {
-			time.Sleep(backoff)
+			// A context that ended meanwhile fails the next call.
+			_ = s.pause(ctx, backoff)
 			backoff = min(2*backoff, time.Second)
 		}
 	}

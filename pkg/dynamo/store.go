@@ -9,17 +9,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/usermgmt/ums/pkg/retry"
 )
 
 // Store satisfies every domain package's store interface over one table.
 type Store struct {
 	client *dynamodb.Client
 	table  string
+	// sleep waits out the pause before a retry (a transaction that met
+	// another, items DynamoDB left unprocessed, a team deletion's next
+	// round): retry.Sleep, which tests replace to retry without waiting.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a Store over the table, using client (built by pkg/app).
 func New(client *dynamodb.Client, table string) *Store {
-	return &Store{client: client, table: table}
+	return &Store{client: client, table: table, sleep: retry.Sleep}
+}
+
+// pause waits d before a retry, or until ctx ends: then it returns ctx's
+// error at once.
+func (s *Store) pause(ctx context.Context, d time.Duration) error {
+	if s.sleep == nil {
+		return retry.Sleep(ctx, d)
+	}
+	return s.sleep(ctx, d)
 }
 
 // get reads one item, strongly consistent; nil when it does not exist.
@@ -55,7 +70,8 @@ func (s *Store) batchGet(ctx context.Context, keys ...key) (map[string]map[strin
 		}
 		req = out.UnprocessedKeys[s.table].Keys
 		if len(req) > 0 {
-			time.Sleep(backoff)
+			// A context that ended meanwhile fails the next call.
+			_ = s.pause(ctx, backoff)
 			backoff *= 2
 		}
 	}

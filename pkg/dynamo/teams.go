@@ -160,10 +160,8 @@ func (s *Store) DeleteTeam(ctx context.Context, tm teams.Team, ev *audit.Event, 
 	pause := 50 * time.Millisecond
 	for round := range deleteRounds {
 		if round > 0 {
-			select {
-			case <-ctx.Done():
-				return translate(ctx.Err())
-			case <-time.After(pause):
+			if err := s.pause(ctx, pause); err != nil {
+				return translate(err)
 			}
 			pause = min(pause*2, time.Second)
 		}

@@ -1,11 +1,14 @@
 package dynamo
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -78,26 +81,63 @@ func send(p *conns, url string, rewindable bool) error {
 	return err
 }
 
+// aged makes the connections kept in p look as if they had waited d for
+// reuse, instead of the test waiting that long.
+func aged(p *conns, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.idle {
+		c.idleSince = c.idleSince.Add(-d)
+	}
+}
+
+// countDials counts the connections p opens from now on.
+func countDials(p *conns) *atomic.Int32 {
+	var n atomic.Int32
+	dial := p.dial
+	p.dial = func(ctx context.Context, req *http.Request) (net.Conn, error) {
+		n.Add(1)
+		return dial(ctx, req)
+	}
+	return &n
+}
+
 // A server that closed the connections the client kept (its idle timeout,
 // a restart) costs a request whose body cannot be read again (as the SDK's)
 // nothing once they have waited a while: they are found closed before use.
 func TestConnsFindsKeptConnectionsClosed(t *testing.T) {
 	srv, p := keptConns(t)
-	p.checkAfter = 20 * time.Millisecond
+	dials := countDials(p)
 	// Open ones pass the check and are reused.
-	time.Sleep(2 * p.checkAfter)
+	aged(p, 2*p.checkAfter)
 	if err := send(p, srv.URL, false); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(p.idle); n != 10 {
-		t.Fatalf("%d connections kept after a request on a checked one, want 10", n)
+	if n := len(p.idle); n != 10 || dials.Load() != 0 {
+		t.Fatalf("%d connections kept and %d opened after a request on a checked one, want 10 and none", n, dials.Load())
 	}
 	srv.CloseClientConnections()
-	time.Sleep(2 * p.checkAfter)
+	// The server has closed its ends; the client's see it once the
+	// kernel has passed the FIN on, which a loaded machine may delay.
+	deadline := time.Now().Add(time.Minute)
+	for _, c := range p.idle {
+		for !closedByPeer(c.Conn) {
+			if time.Now().After(deadline) {
+				t.Fatal("a connection the server closed does not look closed")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	aged(p, 2*p.checkAfter)
 	for i := range 3 {
 		if err := send(p, srv.URL, false); err != nil {
 			t.Fatalf("request %d after the server closed the kept connections: %v", i, err)
 		}
+	}
+	// All ten were found closed; the first request opened the one the
+	// others reused.
+	if n := len(p.idle); n != 1 || dials.Load() != 1 {
+		t.Fatalf("%d connections kept and %d opened, want 1 and 1", n, dials.Load())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/usermgmt/ums/pkg/apperr"
+	"github.com/usermgmt/ums/pkg/retry"
 )
 
 // onFail turns a failed condition of one transaction item into a domain
@@ -52,9 +53,12 @@ type txn struct {
 	// changes is set by putAudit: the transaction is a change, with its
 	// audit event, and commits the request's Idempotency-Key claim.
 	changes bool
+	// sleep waits out the backoff before a retry: the Store's (nil is
+	// retry.Sleep).
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
-func (s *Store) txn() *txn { return &txn{table: s.table} }
+func (s *Store) txn() *txn { return &txn{table: s.table, sleep: s.sleep} }
 
 // put adds a Put of item under cond (empty for none).
 func (t *txn) put(item map[string]types.AttributeValue, cond string, fail onFail) {
@@ -171,11 +175,12 @@ func (t *txn) run(ctx context.Context, c *dynamodb.Client) error {
 		if !conflict || attempt >= conflictRetries {
 			return translate(err)
 		}
-		d := backoff/2 + rand.N(backoff)
-		select {
-		case <-ctx.Done():
-			return translate(ctx.Err())
-		case <-time.After(d):
+		sleep := t.sleep
+		if sleep == nil {
+			sleep = retry.Sleep
+		}
+		if err := sleep(ctx, backoff/2+rand.N(backoff)); err != nil {
+			return translate(err)
 		}
 		backoff = min(backoff*2, 400*time.Millisecond)
 	}

@@ -2,12 +2,14 @@ package email
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -25,6 +27,8 @@ type fakeSES struct {
 	mu     sync.Mutex
 	calls  int
 	bodies []sendEmailBody
+	// deadlines are the deadlines of the calls' contexts (zero for none).
+	deadlines []time.Time
 }
 
 // sendEmailBody is the part of SendEmail's JSON request the tests look at.
@@ -55,6 +59,8 @@ func (f *fakeSES) Do(r *http.Request) (*http.Response, error) {
 		f.t.Errorf("request body: %v: %s", err, raw)
 	}
 	f.bodies = append(f.bodies, b)
+	dl, _ := r.Context().Deadline()
+	f.deadlines = append(f.deadlines, dl)
 	f.mu.Unlock()
 	if f.answer == nil {
 		f.t.Errorf("SES was called (%s %s) though the message should have been refused first", r.Method, r.URL.Path)
@@ -87,6 +93,12 @@ func (f *fakeSES) Calls() int {
 	return f.calls
 }
 
+func (f *fakeSES) Deadlines() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Time(nil), f.deadlines...)
+}
+
 func (f *fakeSES) Bodies() []sendEmailBody {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -110,6 +122,65 @@ func fakeSender(t *testing.T, f *fakeSES, cfg Config) *SES {
 		t.Fatalf("NewSES: %v", err)
 	}
 	return s
+}
+
+// fakeSenderClock is fakeSender on a fakeClock.
+func fakeSenderClock(t *testing.T, f *fakeSES, cfg Config) (*SES, *fakeClock) {
+	t.Helper()
+	s := fakeSender(t, f, cfg)
+	c := newFakeClock()
+	s.Now, s.Sleep = c.Now, c.Sleep
+	return s, c
+}
+
+// fakeClock is a sender's clock that moves only when the sender pauses,
+// at once, so that its retries take no time. It starts an hour ahead of
+// the real clock: a deadline set on it (context) is then an hour away for
+// the real one, which no test waits for.
+type fakeClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
+	// onSleep, if set, is called before the n-th pause (counting from 1),
+	// before the pause looks at its context.
+	onSleep func(n int)
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().Add(time.Hour)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	n, hook := len(c.slept)+1, c.onSleep
+	c.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slept = append(c.slept, d)
+	c.now = c.now.Add(d)
+	return nil
+}
+
+// Slept returns the pauses taken so far.
+func (c *fakeClock) Slept() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.slept...)
+}
+
+// context returns a context whose deadline is d ahead on the clock.
+func (c *fakeClock) context(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(context.Background(), c.Now().Add(d))
 }
 
 // always answers every call the same.

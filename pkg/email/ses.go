@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/usermgmt/ums/pkg/apperr"
 	"github.com/usermgmt/ums/pkg/notices"
+	"github.com/usermgmt/ums/pkg/retry"
 )
 
 // Config is what the sender needs besides its client.
@@ -41,6 +42,12 @@ type SES struct {
 	product   string
 	// budget bounds the retries under a context without a deadline.
 	budget time.Duration
+
+	// Now and Sleep are the clock Send's retries read and wait on: nil
+	// means time.Now and retry.Sleep. Tests set a clock that moves only
+	// when Sleep is called, to retry without waiting.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 var _ notices.Sender = (*SES)(nil)
@@ -157,16 +164,23 @@ const (
 // together. A try that timed out may have been delivered: a retry can then
 // send the mail twice, which is better for these notices than never.
 func (s *SES) send(ctx context.Context, what string, in *sesv2.SendEmailInput) (string, error) {
-	now := time.Now()
-	stop := now.Add(s.budget)
+	now, sleep := s.Now, s.Sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = retry.Sleep
+	}
+	start := now()
+	stop := start.Add(s.budget)
 	if d, ok := ctx.Deadline(); ok {
-		stop = d.Add(-min(maxMargin, d.Sub(now)/4))
+		stop = d.Add(-min(maxMargin, d.Sub(start)/4))
 	}
 	tries, cancel := context.WithDeadline(ctx, stop)
 	defer cancel()
 	pause := firstPause
 	for attempt := 1; ; attempt++ {
-		began := time.Now()
+		began := now()
 		out, err := s.client.SendEmail(tries, in)
 		if err == nil {
 			return aws.ToString(out.MessageId), nil
@@ -184,15 +198,11 @@ func (s *SES) send(ctx context.Context, what string, in *sesv2.SendEmailInput) (
 		// The next try must fit before stop: the pause, then as long as
 		// this try took.
 		wait := pause/2 + rand.N(pause/2+1)
-		if time.Now().Add(wait + time.Since(began)).After(stop) {
+		if t := now(); t.Add(wait + t.Sub(began)).After(stop) {
 			return giveUp()
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-tries.Done():
-			t.Stop()
+		if sleep(tries, wait) != nil {
 			return giveUp()
-		case <-t.C:
 		}
 		pause = min(2*pause, maxPause)
 	}
@@ -240,7 +250,7 @@ func transient(err error) bool {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return true
 	}
-	return retry.RetryableConnectionError{}.IsErrorRetryable(err) == aws.TrueTernary
+	return awsretry.RetryableConnectionError{}.IsErrorRetryable(err) == aws.TrueTernary
 }
 
 // permanent translates an error that retrying now cannot fix.

@@ -52,19 +52,42 @@ func TestSendRequest(t *testing.T) {
 	}
 }
 
+// The pauses between tries: the first about firstPause, each about twice
+// the one before, jittered within the upper half of the pause.
+func checkPauses(t *testing.T, slept []time.Duration) {
+	t.Helper()
+	pause := firstPause
+	for i, d := range slept {
+		if d < pause/2 || d > pause {
+			t.Errorf("pause %d is %v, want within [%v, %v]", i+1, d, pause/2, pause)
+		}
+		pause = min(2*pause, maxPause)
+	}
+}
+
+// nextPause is the most the pause after these could have been.
+func nextPause(slept []time.Duration) time.Duration {
+	pause := firstPause
+	for range slept {
+		pause = min(2*pause, maxPause)
+	}
+	return pause
+}
+
 func TestSendRetriesThrottling(t *testing.T) {
 	for _, code := range []string{"TooManyRequestsException", "ThrottlingException"} {
 		f := &fakeSES{t: t, answer: failFirst(2, http.StatusTooManyRequests, code)}
-		s := fakeSender(t, f, Config{})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, clock := fakeSenderClock(t, f, Config{})
+		ctx, cancel := clock.context(10 * time.Second)
 		id, err := s.Send(ctx, invitation())
 		cancel()
 		if err != nil || id != "fake-200" {
 			t.Errorf("%s twice: Send = %q, %v; want success after retrying", code, id, err)
 		}
-		if n := f.Calls(); n != 3 {
-			t.Errorf("%s twice: %d calls, want 3", code, n)
+		if n, slept := f.Calls(), clock.Slept(); n != 3 || len(slept) != 2 {
+			t.Errorf("%s twice: %d calls after %d pauses, want 3 after 2", code, n, len(slept))
 		}
+		checkPauses(t, clock.Slept())
 	}
 }
 
@@ -84,56 +107,73 @@ func TestSendRetriesServerErrors(t *testing.T) {
 			}
 		}
 		f := &fakeSES{t: t, answer: answer}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := fakeSender(t, f, Config{}).Send(ctx, notices.PasswordChanged{To: "a@x.com", At: expiresAt})
+		s, clock := fakeSenderClock(t, f, Config{})
+		ctx, cancel := clock.context(10 * time.Second)
+		_, err := s.Send(ctx, notices.PasswordChanged{To: "a@x.com", At: expiresAt})
 		cancel()
-		if err != nil || f.Calls() != 3 {
-			t.Errorf("%d %s twice: %v after %d calls", tc.status, tc.code, err, f.Calls())
+		if err != nil || f.Calls() != 3 || len(clock.Slept()) != 2 {
+			t.Errorf("%d %s twice: %v after %d calls and %d pauses", tc.status, tc.code, err, f.Calls(), len(clock.Slept()))
 		}
 	}
 }
 
-// Under endless throttling, Send gives up before the caller's deadline
-// (with time to spare) and says the failure is for now.
+// Under endless throttling, Send retries for as long as the caller's
+// deadline allows, less a margin to answer in (500 ms, or a quarter of the
+// time left when that is less), then says the failure is for now. (On the
+// fake clock, which only the pauses move: a try takes no time.)
 func TestSendGivesUpBeforeTheDeadline(t *testing.T) {
-	f := &fakeSES{t: t, answer: always(http.StatusTooManyRequests, "TooManyRequestsException")}
-	s := fakeSender(t, f, Config{})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
-	_, err := s.Send(ctx, invitation())
-	left := time.Until(deadline)
-	if left <= 0 || ctx.Err() != nil {
-		t.Errorf("Send returned %v after the deadline", -left)
+	for _, tc := range []struct{ budget, margin time.Duration }{{2 * time.Second, maxMargin}, {time.Second, time.Second / 4}} {
+		f := &fakeSES{t: t, answer: always(http.StatusTooManyRequests, "TooManyRequestsException")}
+		s, clock := fakeSenderClock(t, f, Config{})
+		ctx, cancel := clock.context(tc.budget)
+		deadline, _ := ctx.Deadline()
+		_, err := s.Send(ctx, invitation())
+		cancel()
+		// Every try is bounded by the deadline less the margin.
+		for i, d := range f.Deadlines() {
+			if !d.Equal(deadline.Add(-tc.margin)) {
+				t.Errorf("%v: try %d had until %v before the deadline, want %v", tc.budget, i+1, deadline.Sub(d), tc.margin)
+			}
+		}
+		slept := clock.Slept()
+		left := deadline.Sub(clock.Now())
+		if left < tc.margin {
+			t.Errorf("%v: Send gave up %v before the deadline, want at least %v to answer in", tc.budget, left, tc.margin)
+		}
+		if spare := left - tc.margin; spare >= nextPause(slept) {
+			t.Errorf("%v: Send gave up with %v to spare, time for another pause (at most %v) and try", tc.budget, spare, nextPause(slept))
+		}
+		e := apperr.As(err)
+		if e.Kind != apperr.KindUnavailable || e.RetryAfter < time.Second {
+			t.Errorf("%v: Send: %v (kind %d, retry after %v), want unavailable with a retry-after", tc.budget, err, e.Kind, e.RetryAfter)
+		}
+		if n := f.Calls(); n < 3 || n != len(slept)+1 {
+			t.Errorf("%v: %d calls after %d pauses, want it to have retried after each pause", tc.budget, n, len(slept))
+		}
+		checkPauses(t, slept)
+		if strings.Contains(err.Error(), testToken) {
+			t.Errorf("the error shows the token: %v", err)
+		}
+		t.Logf("%v: gave up with %v left after %d calls: %v", tc.budget, left, f.Calls(), err)
 	}
-	e := apperr.As(err)
-	if e.Kind != apperr.KindUnavailable || e.RetryAfter < time.Second {
-		t.Errorf("Send: %v (kind %d, retry after %v), want unavailable with a retry-after", err, e.Kind, e.RetryAfter)
-	}
-	if n := f.Calls(); n < 3 {
-		t.Errorf("%d calls in 2 s, want it to have retried", n)
-	}
-	if strings.Contains(err.Error(), testToken) {
-		t.Errorf("the error shows the token: %v", err)
-	}
-	t.Logf("gave up with %v left after %d calls: %v", left.Round(time.Millisecond), f.Calls(), err)
 }
 
-// A context without a deadline does not retry forever.
+// A context without a deadline does not retry forever: noDeadlineBudget
+// bounds it.
 func TestSendWithoutDeadlineIsBounded(t *testing.T) {
 	if noDeadlineBudget > 30*time.Second {
 		t.Errorf("noDeadlineBudget %v: a request without a deadline would hang that long", noDeadlineBudget)
 	}
 	f := &fakeSES{t: t, answer: always(http.StatusTooManyRequests, "TooManyRequestsException")}
-	s := fakeSender(t, f, Config{})
+	s, clock := fakeSenderClock(t, f, Config{})
 	if s.budget != noDeadlineBudget {
 		t.Errorf("budget %v, want noDeadlineBudget", s.budget)
 	}
-	s.budget = time.Second
-	began := time.Now()
+	began := clock.Now()
 	_, err := s.Send(context.Background(), notices.PasswordChanged{To: "a@x.com", At: expiresAt})
-	if took := time.Since(began); took > s.budget || f.Calls() < 2 || apperr.KindOf(err) != apperr.KindUnavailable {
-		t.Errorf("Send without a deadline: %v after %v", err, took)
+	took := clock.Now().Sub(began)
+	if took > s.budget || s.budget-took >= nextPause(clock.Slept()) || f.Calls() < 2 || apperr.KindOf(err) != apperr.KindUnavailable {
+		t.Errorf("Send without a deadline: %v after %v and %d calls, want unavailable once the budget of %v is spent", err, took, f.Calls(), s.budget)
 	}
 }
 
@@ -186,15 +226,39 @@ func TestSendQuota(t *testing.T) {
 	}
 }
 
+// A caller that gives up (its context canceled) ends Send at once, during
+// a pause or during a try, with no further try.
 func TestSendCanceled(t *testing.T) {
-	f := &fakeSES{t: t, answer: always(http.StatusTooManyRequests, "TooManyRequestsException")}
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
-	began := time.Now()
-	_, err := fakeSender(t, f, Config{}).Send(ctx, notices.PasswordChanged{To: "a@x.com", At: expiresAt})
-	if took := time.Since(began); took > time.Second || apperr.KindOf(err) != apperr.KindUnavailable {
-		t.Errorf("Send on a canceled context: %v after %v", err, took)
-	}
+	t.Run("during a pause", func(t *testing.T) {
+		f := &fakeSES{t: t, answer: always(http.StatusTooManyRequests, "TooManyRequestsException")}
+		s, clock := fakeSenderClock(t, f, Config{})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		clock.onSleep = func(n int) {
+			if n == 2 {
+				cancel()
+			}
+		}
+		_, err := s.Send(ctx, notices.PasswordChanged{To: "a@x.com", At: expiresAt})
+		if apperr.KindOf(err) != apperr.KindUnavailable || f.Calls() != 2 {
+			t.Errorf("Send canceled in its second pause: %v after %d calls, want unavailable after 2", err, f.Calls())
+		}
+	})
+	t.Run("during a try", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f := &fakeSES{t: t, answer: func(n int) (int, string) {
+			if n == 2 {
+				cancel()
+			}
+			return http.StatusTooManyRequests, "TooManyRequestsException"
+		}}
+		s, _ := fakeSenderClock(t, f, Config{})
+		_, err := s.Send(ctx, notices.PasswordChanged{To: "a@x.com", At: expiresAt})
+		if apperr.KindOf(err) != apperr.KindUnavailable || f.Calls() != 2 {
+			t.Errorf("Send canceled in its second try: %v after %d calls, want unavailable after 2", err, f.Calls())
+		}
+	})
 }
 
 func TestRetryAfter(t *testing.T) {

@@ -18,17 +18,35 @@ const Attempts = 10
 // that writers that collided do not collide again. It returns fn's last
 // error.
 func Optimistic(ctx context.Context, lost error, fn func() error) error {
+	return optimistic(ctx, lost, fn, Sleep)
+}
+
+// optimistic is Optimistic waiting its pauses with sleep, which tests
+// replace to run the retries without waiting and to see the pauses.
+func optimistic(ctx context.Context, lost error, fn func() error, sleep func(context.Context, time.Duration) error) error {
 	pause := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil || !errors.Is(err, lost) || attempt == Attempts {
 			return err
 		}
-		select {
-		case <-ctx.Done():
+		if sleep(ctx, pause/2+rand.N(pause)) != nil {
 			return err
-		case <-time.After(pause/2 + rand.N(pause)):
 		}
 		pause = min(pause*2, 200*time.Millisecond)
+	}
+}
+
+// Sleep waits for d, or until ctx ends, in which case it returns ctx's
+// error at once. It is the pause between retries here and in the packages
+// that retry on their own (pkg/dynamo, pkg/email), whose tests replace it.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

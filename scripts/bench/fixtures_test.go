@@ -12,17 +12,22 @@ import (
 )
 
 // Many goroutines asking for the same keys get one value per key, made once.
+// Each value is made only once every goroutine has set out to ask for it,
+// so that the others ask while it is being made, on any machine.
 func TestOnceEachMakesEachKeyOnce(t *testing.T) {
+	const goroutines = 64
 	var o onceEach[string]
 	var made atomic.Int64
-	var wg sync.WaitGroup
-	got := make([]string, 64)
-	for g := range 64 {
+	var wg, asking sync.WaitGroup
+	asking.Add(goroutines)
+	got := make([]string, goroutines)
+	for g := range goroutines {
 		wg.Go(func() {
 			key := fmt.Sprint(g % 4)
+			asking.Done()
 			got[g] = o.get(key, func() string {
 				made.Add(1)
-				time.Sleep(5 * time.Millisecond)
+				asking.Wait()
 				return "value " + key
 			})
 		})
@@ -42,19 +47,19 @@ func TestOnceEachMakesEachKeyOnce(t *testing.T) {
 // for the second's, which a lock held while making would never let happen.
 func TestOnceEachMakesKeysAtOnce(t *testing.T) {
 	var o onceEach[int]
-	second := make(chan struct{})
+	making, second := make(chan struct{}), make(chan struct{})
 	done := make(chan int)
 	go func() {
-		done <- o.get("first", func() int { <-second; return 1 })
+		done <- o.get("first", func() int { close(making); <-second; return 1 })
 	}()
-	time.Sleep(10 * time.Millisecond) // the first is being made
+	<-making // the first is being made
 	go o.get("second", func() int { close(second); return 2 })
 	select {
 	case v := <-done:
 		if v != 1 {
 			t.Errorf("first = %d", v)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("the second key waited for the first")
 	}
 }

@@ -59,7 +59,9 @@ type Mail struct {
 // All returns every mail the emulator holds, oldest first.
 func All(tb testing.TB, endpoint string) []Mail {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Only a guard against an emulator that hangs: its store grows with
+	// every test's mail, and a busy machine is slow to serve it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(endpoint, "/")+"/store", nil)
 	if err != nil {
