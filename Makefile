@@ -34,6 +34,8 @@ help:
 	@echo "              MEMORY, ADMIN_EMAIL, ADMIN_PASSWORD from the environment)"
 	@echo "make invoke   FN=get-me [EVENT=events/get-me.json] [N=2000 [AGAINST=HEAD~1]]: run one function's binary (N times: its CPU per invocation; AGAINST: beside that revision's)"
 	@echo "              once against the stack of make run"
+	@echo "make invoke   FN=expire-invitations [AT=+8d]: a scheduled job, run at AT (+8d, +36h, -90m, now, an RFC 3339 time,"
+	@echo "              or event: its event's own); by default now +8d (expire-invitations) or +31d (purge-deleted-users)"
 	@echo "make test     gofmt, go vet, every test against a fresh local stack, then synth"
 	@echo "make scale    list and search first pages at 100,000 users against 100 (SCALE_USERS=)"
 	@echo "make fuzz     run every fuzz target for FUZZTIME each (default 20s; FUZZ=Name for one)"
@@ -96,10 +98,12 @@ run: tools
 
 # invoke: one function's real binary, once, against the stack of `make run`;
 # N= times, printing its CPU per invocation; AGAINST= a git revision's build
-# beside it, in turn; ENV= more environment for this tree's.
+# beside it, in turn; ENV= more environment for this tree's; AT= the time a
+# scheduled job runs at, its event's time (by default its sample event is
+# set ahead of now: +8d for expire-invitations, +31d for purge-deleted-users).
 invoke:
 	$(if $(FN),,$(error FN is required: make invoke FN=get-me [EVENT=events/get-me.json]))
-	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json) $(if $(N),-n $(N)) $(if $(AGAINST),-against $(AGAINST)) $(if $(ENV),-env "$(ENV)")
+	go run ./scripts/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json) $(if $(N),-n $(N)) $(if $(AGAINST),-against $(AGAINST)) $(if $(ENV),-env "$(ENV)") $(if $(AT),-at "$(AT)")
 
 # test: everything CI checks, in the order that fails fastest.
 test: tools chromium
@@ -109,7 +113,7 @@ test: tools chromium
 	@echo "==> go vet"
 	@go vet ./...
 	@echo "==> go test, against a fresh in-memory local stack"
-	@go run ./scripts/withstack -- go test -count=1 ./...
+	@go run ./scripts/withstack -- go test -count=1 -timeout 30m ./...
 	@echo "==> synth"
 	@$(MAKE) --no-print-directory synth
 

@@ -1,11 +1,11 @@
 // Package console holds the admin console: the "User Management" page, a
 // client of the whole API served on the API's own origin. Its files (one
-// HTML document, JavaScript modules and a style sheet, written by hand: no
-// build step) are embedded in the binary. Each script and style is served
-// under a name that carries a hash of its content, so a browser may keep it
-// for a year and still never run a stale one: the document, which is never
-// cached, names the current files, and a module names the modules it
-// imports by their hashed names too.
+// HTML document, JavaScript modules, a style sheet and an SVG icon, written
+// by hand: no build step) are embedded in the binary. Each script, style
+// and image is served under a name that carries a hash of its content, so a
+// browser may keep it for a year and still never run a stale one: the
+// document, which is never cached, names the current files, and a module
+// names the modules it imports by their hashed names too.
 //
 // It imports the standard library.
 package console
@@ -38,7 +38,8 @@ type File struct {
 type Bundle struct {
 	// Index is the document at /console.
 	Index []byte
-	// Files are the scripts and styles at /console/{name}, by hashed name.
+	// Files are the scripts, styles and the icon at /console/{name}, by
+	// hashed name.
 	Files map[string]File
 	// Hashed maps each source name ("users.js") to its hashed name.
 	Hashed map[string]string
@@ -73,13 +74,16 @@ func (b *Bundle) Size() int {
 var types = map[string]string{
 	".js":  "text/javascript; charset=utf-8",
 	".css": "text/css; charset=utf-8",
+	".svg": "image/svg+xml",
 }
 
 // importPattern finds a module's imports of its siblings: from "./x.js".
 var importPattern = regexp.MustCompile(`from "\./([a-z0-9-]+\.js)"`)
 
-// assetPattern finds the document's references to the files.
-var assetPattern = regexp.MustCompile(`"/console/([a-z0-9-]+\.(?:js|css))"`)
+// assetPattern finds the document's references to the files: its entry
+// module, its style sheet and its icon (which the browser would otherwise
+// look for at /favicon.ico, a 404).
+var assetPattern = regexp.MustCompile(`"/console/([a-z0-9-]+\.(?:js|css|svg))"`)
 
 func mustBuild(fsys fs.FS) *Bundle {
 	b, err := build(fsys)
@@ -119,7 +123,7 @@ func build(fsys fs.FS) (*Bundle, error) {
 		body, ok := src[file]
 		typ := types[path.Ext(file)]
 		if !ok || typ == "" {
-			return "", fmt.Errorf("%q is named but is not a script or style of the console", file)
+			return "", fmt.Errorf("%q is named but is not a script, style or image of the console", file)
 		}
 		if visiting[file] {
 			return "", fmt.Errorf("%s imports itself, through others", file)

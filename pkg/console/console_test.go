@@ -14,7 +14,7 @@ func TestFilesAreNamedByTheirContent(t *testing.T) {
 	if len(b.Files) < 5 {
 		t.Fatalf("%d files", len(b.Files))
 	}
-	hashed := regexp.MustCompile(`^[a-z0-9-]+\.[0-9a-f]{12}\.(js|css)$`)
+	hashed := regexp.MustCompile(`^[a-z0-9-]+\.[0-9a-f]{12}\.(js|css|svg)$`)
 	for name, f := range b.Files {
 		if !hashed.MatchString(name) || f.Name != name {
 			t.Errorf("%s is not a content-hashed name", name)
@@ -26,8 +26,8 @@ func TestFilesAreNamedByTheirContent(t *testing.T) {
 		}
 	}
 	refs := regexp.MustCompile(`(?:src|href)="/console/([^"]+)"`).FindAllStringSubmatch(string(b.Index), -1)
-	if len(refs) != 2 {
-		t.Fatalf("the document names %v, want the entry module and the style sheet", refs)
+	if len(refs) != 3 {
+		t.Fatalf("the document names %v, want the entry module, the style sheet and the icon", refs)
 	}
 	for _, m := range refs {
 		if _, ok := b.Files[m[1]]; !ok {
@@ -88,7 +88,8 @@ func TestTheConsoleIsSmallAndSelfContained(t *testing.T) {
 		t.Error("the document has inline script, style or handlers")
 	}
 	for name, f := range b.Files {
-		body := string(f.Body)
+		// An SVG names its namespace by a URI, which loads nothing.
+		body := strings.ReplaceAll(string(f.Body), `xmlns="http://www.w3.org/2000/svg"`, "")
 		for _, bad := range []string{"eval(", "new Function", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
 			"localStorage", "document.cookie", ".style.", `setAttribute("style"`, "http://", "https://"} {
 			if strings.Contains(body, bad) {
@@ -103,5 +104,26 @@ func TestTheConsoleIsSmallAndSelfContained(t *testing.T) {
 	}
 	if strings.Contains(CSP, "unsafe") || strings.Contains(CSP, "*") {
 		t.Errorf("the policy allows too much: %s", CSP)
+	}
+}
+
+// The document declares its icon, one of the console's own files, so that
+// the browser does not ask for /favicon.ico (a 404, and an error in its
+// console); the policy lets it load (img-src 'self').
+func TestTheConsoleDeclaresItsIcon(t *testing.T) {
+	b := Console
+	m := regexp.MustCompile(`<link rel="icon" href="/console/([^"]+)" type="image/svg\+xml">`).FindStringSubmatch(string(b.Index))
+	if m == nil {
+		t.Fatalf("the document declares no icon of its own:\n%s", b.Index)
+	}
+	f, ok := b.Files[m[1]]
+	if !ok || f.Type != "image/svg+xml" || m[1] != b.Hashed["icon.svg"] {
+		t.Fatalf("the icon %s is not served as an SVG (%q)", m[1], f.Type)
+	}
+	if !strings.HasPrefix(string(f.Body), `<svg xmlns="http://www.w3.org/2000/svg"`) || strings.Contains(string(f.Body), "<script") {
+		t.Errorf("the icon is not a plain SVG image: %s", f.Body)
+	}
+	if !strings.Contains(CSP, "img-src 'self'") {
+		t.Errorf("the policy does not let the icon load: %s", CSP)
 	}
 }

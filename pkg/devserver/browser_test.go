@@ -2,9 +2,12 @@ package devserver_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +22,10 @@ import (
 // installs) for one test and returns a context for its tab, and the
 // page's console messages so far. A missing browser fails the test: a
 // green run always means the pages ran in one.
+//
+// The messages come from the browser as events, which may still be on
+// their way when the test asks for them: the page writes a mark of its
+// own then, and the messages are those that came before it, all of them.
 func browser(t *testing.T) (context.Context, func() []chromedp.ConsoleMessage) {
 	t.Helper()
 	path := os.Getenv("CHROMIUM")
@@ -50,18 +57,38 @@ func browser(t *testing.T) (context.Context, func() []chromedp.ConsoleMessage) {
 			mu.Unlock()
 		}
 	}()
+	const markPrefix = "devserver test: console read "
+	marks := 0
 	return ctx, func() []chromedp.ConsoleMessage {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]chromedp.ConsoleMessage(nil), console...)
+		t.Helper()
+		marks++
+		mark := markPrefix + strconv.Itoa(marks)
+		step(t, ctx, "mark the console", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`console.debug(%q)`, mark)))
+		for deadline := time.Now().Add(browserWait); ; time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			marked := slices.ContainsFunc(console, func(m chromedp.ConsoleMessage) bool { return m.Text == mark })
+			out := slices.DeleteFunc(slices.Clone(console), func(m chromedp.ConsoleMessage) bool { return strings.HasPrefix(m.Text, markPrefix) })
+			mu.Unlock()
+			if marked {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the console's mark did not come back from the browser")
+			}
+		}
 	}
 }
+
+// browserWait bounds each step in the browser and each wait for a
+// condition on its page. It is only there to end a test that would hang:
+// the waits are for conditions, and a busy machine takes its time.
+const browserWait = 90 * time.Second
 
 // step runs actions with a deadline of their own, failing the test with
 // what was being done.
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, browserWait)
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -70,7 +97,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 
 func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, browserWait)
 	defer cancel()
 	v, err := chromedp.Run(sctx, a)
 	if err != nil {
@@ -82,7 +109,13 @@ func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Act
 // until waits for a JavaScript condition on the page to hold.
 func until(t *testing.T, ctx context.Context, what, condition string) {
 	t.Helper()
-	value(t, ctx, what, chromedp.Poll[bool](condition))
+	value(t, ctx, what, poll(condition))
+}
+
+// poll is chromedp.Poll with browserWait for its own timeout (30 s unless
+// told), which the page keeps.
+func poll(condition string) chromedp.Action[bool] {
+	return chromedp.Poll[bool](condition, chromedp.WithPollingTimeout(browserWait))
 }
 
 // shots writes a screenshot of the page as it now is, at desktop and

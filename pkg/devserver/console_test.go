@@ -36,13 +36,15 @@ func TestConsoleIsServed(t *testing.T) {
 	}
 	for _, src := range console.Console.Sources() {
 		name := console.Console.Hashed[src]
-		if src != "app.js" && src != "console.css" && strings.Contains(doc.raw, name) {
-			t.Errorf("the document names %s: only the entry module and the style sheet belong there", name)
+		if src != "app.js" && src != "console.css" && src != "icon.svg" && strings.Contains(doc.raw, name) {
+			t.Errorf("the document names %s: only the entry module, the style sheet and the icon belong there", name)
 		}
 		f := e.must(200, e.do("GET", "/console/"+name, "", nil))
 		want := "text/javascript; charset=utf-8"
 		if strings.HasSuffix(src, ".css") {
 			want = "text/css; charset=utf-8"
+		} else if strings.HasSuffix(src, ".svg") {
+			want = "image/svg+xml"
 		}
 		if got := f.header.Get("Content-Type"); got != want {
 			t.Errorf("%s: Content-Type %q, want %q", name, got, want)
@@ -81,10 +83,10 @@ func consoleSignIn(t *testing.T, e *env, ctx context.Context, login, password st
 // wait is until, telling on failure what the page shows.
 func wait(t *testing.T, ctx context.Context, what, condition string) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, browserWait)
 	defer cancel()
-	if _, err := chromedp.Run(sctx, chromedp.Poll[bool](condition)); err != nil {
-		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if _, err := chromedp.Run(sctx, poll(condition)); err != nil {
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		text, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.body.innerText`))
 		t.Fatalf("%s: %v\nthe page reads:\n%s", what, err, text)

@@ -2,8 +2,10 @@
 // declines an invitation and the page that sets a new password. Each is one
 // self-contained document (no request leaves for another origin): its style
 // and script are inline, and allowed by their SHA-256 in the page's
-// Content-Security-Policy, so nothing else can run on it. The script talks
-// to the API on the same origin.
+// Content-Security-Policy, so nothing else can run on it; its icon is
+// inline too, a data: URI the policy's img-src allows (without one the
+// browser asks for /favicon.ico, a 404). The script talks to the API on the
+// same origin.
 //
 // It imports the standard library.
 package pages
@@ -45,8 +47,8 @@ func build(title, script string) Page {
 	if strings.Contains(style, "</style") || strings.Contains(js, "</script") {
 		panic("pages: an asset closes its own element")
 	}
-	body := strings.NewReplacer("{{.Title}}", html.EscapeString(title), "{{.Style}}", style, "{{.Script}}", js).
-		Replace(mustRead("page.html"))
+	body := strings.NewReplacer("{{.Title}}", html.EscapeString(title), "{{.Style}}", style, "{{.Script}}", js,
+		"{{.Icon}}", Icon).Replace(mustRead("page.html"))
 	csp := strings.Join([]string{
 		"default-src 'none'",
 		"script-src " + hash(js),
@@ -59,6 +61,10 @@ func build(title, script string) Page {
 	}, "; ")
 	return Page{HTML: []byte(body), CSP: csp}
 }
+
+// Icon is the pages' icon, assets/icon.svg, as the data: URI their
+// documents declare it by.
+var Icon = "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(mustRead("icon.svg")))
 
 // hash is a CSP source for an inline block: its SHA-256.
 func hash(s string) string {

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"encoding/base64"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,6 +28,27 @@ func TestThePolicyAllowsExactlyThePagesOwnCode(t *testing.T) {
 		// Nothing is loaded from elsewhere.
 		if regexp.MustCompile(`(?i)(src|href)=["']?(https?:)?//`).MatchString(doc) {
 			t.Errorf("%s loads something from another origin", name)
+		}
+	}
+}
+
+// Each page declares its icon, inline like its style and script (a data:
+// URI, which the policy's img-src allows), so that the browser does not ask
+// for /favicon.ico, a 404 and an error in its console.
+func TestEachPageDeclaresItsIcon(t *testing.T) {
+	svg, _, ok := strings.Cut(strings.TrimPrefix(Icon, "data:image/svg+xml;base64,"), ",")
+	raw, err := base64.StdEncoding.DecodeString(svg)
+	if ok || err != nil || !strings.HasPrefix(Icon, "data:image/svg+xml;base64,") ||
+		!strings.HasPrefix(string(raw), `<svg xmlns="http://www.w3.org/2000/svg"`) || strings.Contains(string(raw), "<script") {
+		t.Fatalf("the icon is not a plain SVG data: URI: %.80s (%v)", Icon, err)
+	}
+	for name, p := range map[string]Page{"accept-invitation": AcceptInvitation, "reset-password": ResetPassword} {
+		icons := regexp.MustCompile(`<link rel="icon" href="([^"]*)" type="image/svg\+xml">`).FindAllStringSubmatch(string(p.HTML), -1)
+		if len(icons) != 1 || icons[0][1] != Icon {
+			t.Errorf("%s declares %d icons, want its own one", name, len(icons))
+		}
+		if !strings.Contains(p.CSP, "img-src 'self' data:") {
+			t.Errorf("%s: the policy does not let the icon load: %s", name, p.CSP)
 		}
 	}
 }

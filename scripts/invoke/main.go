@@ -24,6 +24,18 @@
 // replaces the {id} of the event's path; without it, a /users/{id} route
 // acts on that admin.
 //
+// A scheduled job (expire-invitations, purge-deleted-users) runs at the
+// time of its EventBridge event, so -at sets the event's time: "+8d",
+// "+36h", "-90m" (from now), "now", an RFC 3339 time, or "event" for the
+// event's own. Without -at, the job's sample event is set ahead of now by
+// the job's default: +8d for expire-invitations (a day past the default
+// invitation_ttl_hours, 168, so the invitations sent today are past due)
+// and +31d for purge-deleted-users (a day past the default
+// deletion_grace_days, 30, so the users deleted today are due); an event
+// of another file keeps its time.
+//
+//	go run ./scripts/invoke -fn expire-invitations -at +8d
+//
 // With -n N it invokes the function N times more, warm, and prints the CPU
 // each invocation cost the function's own process (what Lambda bills, the
 // Runtime API's requests included): the median of ten rounds. With
@@ -38,17 +50,23 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"maps"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +94,7 @@ func run() error {
 	n := flag.Int("n", 1, "invocations; past one, the warm ones after the first are timed and the CPU each costs the function's process is printed")
 	against := flag.String("against", "", "a git revision: the function built there too, each invoked -n times in turn, and both CPU figures printed with their ratio")
 	extraEnv := flag.String("env", "", "environment for this tree's function beyond the stack's, as K=V separated by spaces: to compare a setting against -against's function without it")
+	at := flag.String("at", "", `a scheduled job's time: +8d, +36h, -90m (from now), now, an RFC 3339 time, or "event" for the event's own (default: the job's sample event at now + its default ahead, +8d for expire-invitations, +31d for purge-deleted-users)`)
 	flag.Parse()
 	if *fn == "" {
 		return errors.New("-fn is required: one of " + strings.Join(routes.Functions(), ", "))
@@ -87,8 +106,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	samplePath := filepath.Join(root, "events", *fn+".json")
 	if *eventPath == "" {
-		*eventPath = filepath.Join(root, "events", *fn+".json")
+		*eventPath = samplePath
 	}
 	event, err := os.ReadFile(*eventPath)
 	if err != nil {
@@ -96,6 +116,21 @@ func run() error {
 	}
 	if !json.Valid(event) {
 		return fmt.Errorf("%s is not JSON", *eventPath)
+	}
+	var scheduled string
+	if event, scheduled, err = scheduleAt(*fn, *at, samePath(*eventPath, samplePath), event, time.Now()); err != nil {
+		return err
+	}
+	if scheduled != "" {
+		fmt.Fprintf(os.Stderr, "invoke: %s runs at %s (AT=event keeps the event's time)\n", *fn, scheduled)
+	}
+	// A CloudFormation custom resource's event (a deploy job's): its
+	// answer goes to a local stand-in for CloudFormation's pre-signed URL,
+	// which prints it.
+	if answered, ok, err := answerHere(&event); err != nil {
+		return err
+	} else if ok {
+		defer answered()
 	}
 
 	ddbPort := envOr("DYNAMODB_PORT", "8000")
@@ -345,6 +380,90 @@ func envOr(key, def string) string {
 	return def
 }
 
+// jobAhead is how far ahead of now each scheduled job's sample event runs
+// by default: a day past what makes today's work due with the default
+// settings (invitation_ttl_hours 168, deletion_grace_days 30).
+var jobAhead = map[string]time.Duration{
+	"expire-invitations":  8 * 24 * time.Hour,
+	"purge-deleted-users": 31 * 24 * time.Hour,
+}
+
+// scheduleAt sets the time of a scheduled job's event (see the command's
+// doc): at as -at gives it, sample when the event is the job's sample. It
+// returns the event and, when it set the time, the time and why.
+func scheduleAt(fn, at string, sample bool, event []byte, now time.Time) ([]byte, string, error) {
+	ahead, isJob := jobAhead[fn]
+	if !isJob {
+		if at != "" {
+			return nil, "", fmt.Errorf("-at is for the scheduled jobs (%s): %s is not one", strings.Join(slices.Sorted(maps.Keys(jobAhead)), ", "), fn)
+		}
+		return event, "", nil
+	}
+	if at == "event" || (at == "" && !sample) {
+		return event, "", nil
+	}
+	when := now.Add(ahead)
+	if at != "" {
+		var err error
+		if when, err = parseAt(at, now); err != nil {
+			return nil, "", err
+		}
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, "", err
+	}
+	stamp := when.UTC().Truncate(time.Second).Format(time.RFC3339)
+	ev["time"] = stamp
+	out, err := json.Marshal(ev)
+	return out, stamp + ", -at " + cmp.Or(at, "+"+days(ahead)), err
+}
+
+// parseAt reads -at: now, an RFC 3339 time, or an offset from now, a sign
+// then days ("8d") and or a Go duration ("36h", "1d12h", "-90m").
+func parseAt(at string, now time.Time) (time.Time, error) {
+	if at == "now" {
+		return now, nil
+	}
+	if t, err := time.Parse(time.RFC3339, at); err == nil {
+		return t, nil
+	}
+	bad := fmt.Errorf("-at %q: want +8d, +36h, -90m, now, an RFC 3339 time or event", at)
+	if len(at) < 3 || (at[0] != '+' && at[0] != '-') {
+		return time.Time{}, bad
+	}
+	sign, rest := at[0], at[1:]
+	var d time.Duration
+	if n, tail, ok := strings.Cut(rest, "d"); ok {
+		nd, err := strconv.Atoi(n)
+		if err != nil || nd < 0 || nd > 3650 {
+			return time.Time{}, bad
+		}
+		d, rest = time.Duration(nd)*24*time.Hour, tail
+	}
+	if rest != "" {
+		more, err := time.ParseDuration(rest)
+		if err != nil || more < 0 {
+			return time.Time{}, bad
+		}
+		d += more
+	}
+	if sign == '-' {
+		d = -d
+	}
+	return now.Add(d), nil
+}
+
+// days writes a whole number of days as "8d".
+func days(d time.Duration) string { return strconv.Itoa(int(d/(24*time.Hour))) + "d" }
+
+// samePath reports whether two paths name the same file.
+func samePath(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && a == b
+}
+
 // placeholder is the token of every sample event.
 const placeholder = "ums_usr_aaaaaaaaaaaaaaaaaaaaaaaaaa.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
@@ -423,4 +542,25 @@ func rewrite(event []byte, token, id string) ([]byte, error) {
 		}
 	}
 	return json.Marshal(ev)
+}
+
+// answerHere points a CloudFormation custom resource event's ResponseURL
+// at a local server that prints the answer the function sends there, as
+// CloudFormation would take it; ok is false for any other event. done
+// stops the server, after the invocation.
+func answerHere(event *[]byte) (done func(), ok bool, err error) {
+	var ev map[string]any
+	if json.Unmarshal(*event, &ev) != nil || ev["RequestType"] == nil || ev["ResponseURL"] == nil {
+		return nil, false, nil
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(os.Stderr, "invoke: the answer to CloudFormation: %s\n", b)
+	}))
+	ev["ResponseURL"] = srv.URL + "/cloudformation-response"
+	if *event, err = json.Marshal(ev); err != nil {
+		srv.Close()
+		return nil, false, err
+	}
+	return srv.Close, true, nil
 }

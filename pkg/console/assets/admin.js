@@ -149,6 +149,8 @@ export async function accountView(root) {
     });
   } },
   h("h2", {}, "Change password"),
+  // Whose password it is, hidden: what a password manager saves it under.
+  input("email", { type: "email", autocomplete: "username", value: me.email || "", readonly: true, hidden: true, id: "password-username" }),
   h("div", { class: "grid2" },
     field("Current password", input("current_password", { type: "password", autocomplete: "current-password" })),
     field("New password", input("new_password", { type: "password", autocomplete: "new-password" }))),

@@ -110,7 +110,7 @@ export function dialog(title, build) {
     d.addEventListener("close", () => { d.remove(); resolve(result); });
     document.body.append(d);
     d.showModal();
-    const focus = d.querySelector("[autofocus]") || d.querySelector("input, select, textarea, button");
+    const focus = d.querySelector("[autofocus]") || d.querySelector("input:not([hidden]), select, textarea, button");
     if (focus) focus.focus();
   });
 }

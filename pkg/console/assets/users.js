@@ -306,6 +306,9 @@ function resetPassword(u) {
         secretBox("Reset link", r.reset_url, "reset-link")].filter(Boolean));
     };
     const pw = input("password", { type: "password", autocomplete: "new-password", id: "reset-new-password" });
+    // The account the password is for, hidden: what a password manager
+    // saves it under (and Chromium asks every password form for one).
+    const account = input("email", { type: "email", autocomplete: "username", value: u.email || "", readonly: true, hidden: true, id: "reset-username" });
     const end = h("input", { type: "checkbox", name: "end_sessions", checked: true, id: "reset-end-sessions" });
     const form = h("form", { class: "stack", id: "set-password-form", novalidate: true, onsubmit: async (ev) => {
       ev.preventDefault();
@@ -315,6 +318,7 @@ function resetPassword(u) {
         out.replaceChildren(h("p", { class: "notice", role: "status" }, "The new password is set. Share it with " + who + " safely."));
       });
     } },
+    account,
     field("Set a new password", pw),
     h("label", { class: "check", for: end.id }, end, "Sign them out everywhere"),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Set password")));

@@ -27,7 +27,9 @@
   const f = {
     given_name: field("given_name", "First name", "text", { autocomplete: "given-name", required: true, maxlength: "100" }),
     family_name: field("family_name", "Last name", "text", { autocomplete: "family-name", required: true, maxlength: "100" }),
-    username: field("username", "Username (optional)", "text", { autocomplete: "username", maxlength: "32" }, "3 to 32 letters, digits, '.', '_' or '-'."),
+    // A new name to choose, not one to fill in: the account's login for a
+    // password manager is its email (below), which is always set.
+    username: field("username", "Username (optional)", "text", { autocomplete: "off", maxlength: "32" }, "3 to 32 letters, digits, '.', '_' or '-'."),
     password: field("password", "Password", "password", { autocomplete: "new-password", required: true, minlength: String(inv.password_min_length), maxlength: "128" }),
   };
   const rules = el("ul", { class: "rules", id: "rules" },
@@ -36,7 +38,9 @@
   const other = el("p", { class: "alert", role: "alert", id: "form-error" });
   const accept = el("button", { type: "submit", id: "accept" }, "Accept invitation");
   const decline = el("button", { type: "button", class: "secondary", id: "decline" }, "Decline");
-  const form = el("form", { id: "form", novalidate: true }, f.given_name.label, f.family_name.label, f.username.label,
+  // The account, hidden: what a password manager saves the new password under.
+  const account = el("input", { type: "email", name: "email", id: "f-account", autocomplete: "username", value: inv.email, readonly: true, hidden: true });
+  const form = el("form", { id: "form", novalidate: true }, account, f.given_name.label, f.family_name.label, f.username.label,
     f.password.label, rules, other, el("div", { class: "actions" }, accept, decline));
   show("You're invited", who, message, expiry, form);
 

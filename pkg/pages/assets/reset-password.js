@@ -30,7 +30,9 @@
     el("li", {}, "Every device signed in to your account will be signed out."));
   const other = el("p", { class: "alert", role: "alert", id: "form-error" });
   const save = el("button", { type: "submit", id: "save" }, "Set the new password");
-  const form = el("form", { id: "form", novalidate: true }, f.password.label, rules, other, el("div", { class: "actions" }, save));
+  // The account, hidden: what a password manager saves the new password under.
+  const account = el("input", { type: "email", name: "email", id: "f-account", autocomplete: "username", value: reset.email, readonly: true, hidden: true });
+  const form = el("form", { id: "form", novalidate: true }, account, f.password.label, rules, other, el("div", { class: "actions" }, save));
   show("Choose a new password", who, expiry, form);
 
   form.addEventListener("submit", async (e) => {
