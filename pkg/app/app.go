@@ -23,6 +23,7 @@ import (
 	"github.com/usermgmt/ums/pkg/jobs"
 	"github.com/usermgmt/ums/pkg/notices"
 	"github.com/usermgmt/ums/pkg/pages"
+	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/teams"
@@ -92,11 +93,15 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (*App, error) {
 		}
 	}
 	authn := auth.NewService(store)
-	authn.Mail, authn.Log = mail, logger
+	// What no password may be: the product's name and the service's own.
+	words := passwords.ServiceWords(cfg.Product())
+	authn.Mail, authn.Log, authn.Words = mail, logger, words
 	authn.ResetLink = func(token string) string { return config.Link(cfg.PasswordResetURL, token) }
 	invitationLink := func(token string) string { return config.Link(cfg.InvitationURL, token) }
 	people := users.NewService(store)
-	people.Mail, people.Log = mail, logger
+	people.Mail, people.Log, people.Words = mail, logger, words
+	invites := invitations.NewService(store, authn, mail, logger, invitationLink)
+	invites.Words = words
 	return &App{
 		Config:      cfg,
 		Log:         logger,
@@ -107,7 +112,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (*App, error) {
 		Audit:       audit.NewService(store),
 		Export:      export.NewService(store),
 		Teams:       teams.NewService(store),
-		Invitations: invitations.NewService(store, authn, mail, logger, invitationLink),
+		Invitations: invites,
 		Mail:        mail,
 	}, nil
 }

@@ -177,11 +177,35 @@ type KeyInput struct {
 // MaxKeyDays is the longest expiry a key may be given, in days.
 const MaxKeyDays = 3650
 
+// Making API keys is limited per caller (a user's session or personal key,
+// or a system key): KeysPerWindow keys in a fixed window of KeyWindow,
+// counted in the transaction that makes each, so parallel requests cannot
+// slip past it. A leaked credential cannot then mint keys by the thousand
+// for later use.
+const (
+	KeysPerWindow = 20
+	KeyWindow     = time.Hour
+)
+
+// KeyLimit is the count a new key raises: the caller's, in the window.
+type KeyLimit struct {
+	Caller string
+	Window time.Time
+}
+
+// ErrKeyLimited reports, from the store, a caller at its limit of new keys.
+var ErrKeyLimited = errors.New("auth: the caller made its limit of keys in this window")
+
 // check names the input's bad fields; system says which kind it creates.
 func (in KeyInput) check(system bool) apperr.Fields {
 	var bad apperr.Fields
+	// A key's name is read by people, in lists and the audit log: the
+	// rules of a person's name (visible, no control or reordering
+	// characters), at most 100 characters.
 	if n := len([]rune(strings.TrimSpace(in.Name))); n == 0 || n > 100 {
 		bad.Add("name", "must be 1 to 100 characters")
+	} else if msg := users.CheckName(users.CleanName(in.Name)); msg != "" {
+		bad.Add("name", msg)
 	}
 	if in.ExpiresInDays != nil && (*in.ExpiresInDays < 1 || *in.ExpiresInDays > MaxKeyDays) {
 		bad.Add("expires_in_days", fmt.Sprintf("must be 1 to %d", MaxKeyDays))

@@ -153,12 +153,18 @@ type CreateResetInput struct {
 // CreateReset makes a password-reset link for a user the actor manages:
 // a link to copy (shown once, in this answer), and mailed to the user with
 // send_email. It voids the user's previous link. A failed mail does not
-// fail the link. Errors: not_found, forbidden, invalid_state (the user is
+// fail the link. No one makes one for their own account (self_action).
+// Errors: not_found, forbidden, self_action, invalid_state (the user is
 // not active).
 func (s *Service) CreateReset(ctx context.Context, id string, in CreateResetInput) (ResetLink, error) {
 	a, ok := access.ActorFrom(ctx)
 	if !ok {
 		return ResetLink{}, apperr.ErrUnauthorized
+	}
+	if id == a.UserID {
+		// One's own link goes to one's own mail through the forgotten
+		// password page: a key or a session alone must not mint one.
+		return ResetLink{}, users.ErrSelfAction
 	}
 	u, err := s.target(ctx, a, id)
 	if err != nil {
@@ -384,7 +390,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput) error {
 		return err
 	}
 	u := look.User
-	pol := passwords.Policy{MinLength: look.Settings.PasswordMinLength, Email: u.Email, Username: deref(u.Username)}
+	pol := passwords.Policy{MinLength: look.Settings.PasswordMinLength, Email: u.Email, Username: deref(u.Username), Words: s.Words}
 	if err := pol.Check("password", in.Password); err != nil {
 		return err
 	}
@@ -490,7 +496,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
 		}
 		return err
 	}
-	pol := passwords.Policy{MinLength: st.PasswordMinLength, Email: u.Email, Username: deref(u.Username)}
+	pol := passwords.Policy{MinLength: st.PasswordMinLength, Email: u.Email, Username: deref(u.Username), Words: s.Words}
 	if err := pol.Check("new_password", in.NewPassword); err != nil {
 		return err
 	}

@@ -201,6 +201,8 @@ const signInTries = 10
 type Service struct {
 	store  Store
 	Params passwords.Params
+	// Words are what no password may be (passwords.ServiceWords).
+	Words []string
 	// Mail sends reset links and the notices of password changes; nil in
 	// functions that send none. Log receives failed sends.
 	Mail notices.Sender
@@ -553,7 +555,7 @@ func (in RegisterInput) Check(ctx context.Context) apperr.Fields {
 	if st.PasswordMinLength == 0 {
 		st = settings.Defaults()
 	}
-	_, bad := in.user().Prepare(st, passwords.Params{})
+	_, bad := in.user().Prepare(st, passwords.Params{}, nil)
 	return bad
 }
 
@@ -576,7 +578,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*LoginResult,
 	if look.IPFailures >= IPFailureLimit {
 		return nil, ThrottledUntil(window, req.Now)
 	}
-	u, bad := in.user().Prepare(look.Settings, s.Params)
+	u, bad := in.user().Prepare(look.Settings, s.Params, s.Words)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ type Config struct {
 	// PublicBaseURL, or a customer's own frontend.
 	InvitationURL    *url.URL
 	PasswordResetURL *url.URL
-	// ProductName names the product in emails; "" means the default.
+	// ProductName names the product in emails; "" means DefaultProduct.
 	ProductName string
 	// SESConfigurationSet is the SES configuration set every mail is sent
 	// with; "" for none.
@@ -56,6 +56,17 @@ type Config struct {
 	Debug bool
 	// RequestTimeout bounds one request's work, below API Gateway's 30 s.
 	RequestTimeout time.Duration
+}
+
+// DefaultProduct names the product where PRODUCT_NAME does not.
+const DefaultProduct = "User management"
+
+// Product is the product's name: ProductName, or DefaultProduct.
+func (c Config) Product() string {
+	if c.ProductName == "" {
+		return DefaultProduct
+	}
+	return c.ProductName
 }
 
 // FromEnv reads the configuration with getenv (os.Getenv in production, a map

@@ -131,7 +131,11 @@ func TestGuards(t *testing.T) {
 		}
 	}
 	e.must(200, e.do("POST", "/users/"+second+"/deactivate", e.admin, nil))
-	e.problem(409, "last_admin", e.do("PATCH", "/users/"+root, e.admin, map[string]any{"role": "member"}))
+	// No one demotes themselves; an admin-role system key cannot demote
+	// the last admin.
+	e.problem(403, "self_action", e.do("PATCH", "/users/"+root, e.admin, map[string]any{"role": "member"}))
+	sys := e.must(201, e.do("POST", "/api-keys", e.admin, map[string]any{"name": "ops", "role": "admin"})).str("key")
+	e.problem(409, "last_admin", e.do("PATCH", "/users/"+root, sys, map[string]any{"role": "member"}))
 
 	red, blue := e.team("Red"), e.team("Blue")
 	e.createUser("mgr@example.com", "manager", map[string]any{"team_id": red})

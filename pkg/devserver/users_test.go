@@ -167,10 +167,14 @@ func (e *env) tokenOfRemainingAdmin(aID, bTok string) string {
 	return bTok
 }
 
-func TestLastAdminCannotDemoteThemselves(t *testing.T) {
+// No one demotes themselves, and an admin-role system key cannot demote
+// the last admin.
+func TestTheLastAdminCannotBeDemoted(t *testing.T) {
 	e := newEnv(t)
 	id := e.must(200, e.do("GET", "/me", e.admin, nil)).str("id")
-	e.problem(409, "last_admin", e.do("PATCH", "/users/"+id, e.admin, map[string]any{"role": "member"}))
+	e.problem(403, "self_action", e.do("PATCH", "/users/"+id, e.admin, map[string]any{"role": "member"}))
+	sys := e.must(201, e.do("POST", "/api-keys", e.admin, map[string]any{"name": "ops", "role": "admin"})).str("key")
+	e.problem(409, "last_admin", e.do("PATCH", "/users/"+id, sys, map[string]any{"role": "member"}))
 	if e.must(200, e.do("GET", "/summary", e.admin, nil)).num("by_status", "active") != 1 {
 		t.Fatal("summary changed by a refused demotion")
 	}

@@ -94,6 +94,9 @@ func (s *Store) UpdateUser(ctx context.Context, c users.Change) error {
 	}
 	t.updateUser(c.Before, c.After, failures)
 	t.userSideEffects(c.Before, c.After)
+	if c.VoidReset {
+		t.delete(resetKey(c.After.ID), "", nil, onFail{})
+	}
 	t.putAudit(c.Event)
 	var rest []func(*txn)
 	for _, sid := range c.EndSessions {

@@ -8,12 +8,13 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/notices"
 )
 
 // DefaultProduct names the product in subjects and footers when
 // Config.Product is empty.
-const DefaultProduct = "User management"
+const DefaultProduct = config.DefaultProduct
 
 // Message is one rendered email: the recipient, the subject and the two
 // bodies. Both bodies say the same thing, so that a reader whose client

@@ -100,6 +100,8 @@ type Service struct {
 	Link func(token string) string
 	// Params are argon2id's parameters for new hashes.
 	Params passwords.Params
+	// Words are what no password may be (passwords.ServiceWords).
+	Words []string
 }
 
 // NewService returns a Service. mail may be nil in functions that send no
@@ -577,7 +579,7 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.LoginResult
 	if in.Username != nil {
 		un = *in.Username
 	}
-	if err := (passwords.Policy{MinLength: look.Settings.PasswordMinLength, Email: inv.Email, Username: un}).Check("password", in.Password); err != nil {
+	if err := (passwords.Policy{MinLength: look.Settings.PasswordMinLength, Email: inv.Email, Username: un, Words: s.Words}).Check("password", in.Password); err != nil {
 		return nil, err
 	}
 	req := access.RequestFrom(ctx)

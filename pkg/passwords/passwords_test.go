@@ -80,7 +80,7 @@ func TestVerifyRejectsMalformed(t *testing.T) {
 }
 
 func TestPolicy(t *testing.T) {
-	p := Policy{MinLength: 8, Email: "Jane.Doe@Example.com", Username: "janedoe99"}
+	p := Policy{MinLength: 8, Email: "Jane.Doe@Example.com", Username: "janedoe99", Words: ServiceWords("Acme Cloud Directory")}
 	cases := []struct {
 		name, password string
 		ok             bool
@@ -100,6 +100,17 @@ func TestPolicy(t *testing.T) {
 		{"username", "JaneDoe99", false},
 		{"empty", "", false},
 		{"eight characters counted as characters, not bytes", "éééééééé", true},
+		{"email local part with digits", "jane.doe.2026", false},
+		{"username in disguise", "Jane-Doe-99!", false},
+		{"the product's name", "acme cloud directory", false},
+		{"the product's name run together, with a year", "AcmeCloudDirectory2026", false},
+		{"a word of the product's name", "Directory!", false},
+		{"the service's own name", "User Management", false},
+		{"the service's own name with digits", "usermanagement123", false},
+		{"ums with digits", "ums-1234-5678", false},
+		{"a phrase around the product's name", "Acme is fine here", true},
+		{"digits only are never the letters of a word", "20262026", true},
+		{"a passphrase that contains the product's name", "my acme password is long", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -57,10 +58,53 @@ func IsCommon(password string) bool {
 type Policy struct {
 	// MinLength is the settings' password_min_length.
 	MinLength int
-	// Email and Username are the account's; the password may not equal them
-	// (or the email's local part), ignoring case.
+	// Email and Username are the account's; the password may not be them
+	// (or the email's local part; see IsWord).
 	Email    string
 	Username string
+	// Words are the service's own (ServiceWords): the password may not be
+	// one of them either.
+	Words []string
+}
+
+// ServiceWords are the words a password of this service may not be: the
+// product's name (as PRODUCT_NAME sets it), each word of it of four letters
+// or more, and the service's own name, which a guesser tries first.
+func ServiceWords(product string) []string {
+	words := []string{product, "user management", "usermgmt", "ums"}
+	for w := range strings.FieldsSeq(product) {
+		if utf8.RuneCountInString(letters(w)) >= 4 {
+			words = append(words, w)
+		}
+	}
+	return words
+}
+
+// IsWord reports whether a password is the word (an email, a name) in
+// disguise: the same ignoring case, or the same letters with only digits,
+// spaces and punctuation around or between them ("Acme2024!" is "Acme").
+// Comparing only when the word has letters keeps "12345678" a word of its
+// own.
+func IsWord(password, word string) bool {
+	p, w := strings.ToLower(Normalize(password)), strings.ToLower(strings.TrimSpace(Normalize(word)))
+	if w == "" {
+		return false
+	}
+	if p == w {
+		return true
+	}
+	wl := letters(w)
+	return wl != "" && letters(p) == wl
+}
+
+// letters is s with every character that is not a letter left out.
+func letters(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
 }
 
 // Check returns a validation_failed error for field when the password breaks
@@ -86,12 +130,16 @@ func (p Policy) problem(password string) string {
 	case IsCommon(password):
 		return "is too common; choose a less predictable password"
 	}
-	lower := strings.ToLower(Normalize(password))
-	email := strings.ToLower(strings.TrimSpace(p.Email))
+	email := strings.TrimSpace(p.Email)
 	local, _, _ := strings.Cut(email, "@")
-	for _, word := range []string{email, local, strings.ToLower(strings.TrimSpace(p.Username))} {
-		if word != "" && lower == word {
+	for _, word := range []string{email, local, p.Username} {
+		if IsWord(password, word) {
 			return "must not be your email or username"
+		}
+	}
+	for _, word := range p.Words {
+		if IsWord(password, word) {
+			return "must not be the name of this service"
 		}
 	}
 	return ""

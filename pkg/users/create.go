@@ -28,7 +28,7 @@ type CreateInput struct {
 // Check names the input's bad fields (see api.Checker).
 func (in CreateInput) Check(ctx context.Context) apperr.Fields {
 	st, _ := settings.FromContext(ctx)
-	_, bad := in.user(st, passwords.Params{})
+	_, bad := in.user(st, passwords.Params{}, nil)
 	return bad
 }
 
@@ -44,7 +44,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, bad := in.user(st, s.Params)
+	u, bad := in.user(st, s.Params, s.Words)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
@@ -73,13 +73,13 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*User, error) {
 // Prepare validates in and returns the active user it describes, its
 // password hashed with p, not yet stored (a registration writes it with its
 // first session).
-func (in CreateInput) Prepare(st settings.Settings, p passwords.Params) (*User, apperr.Fields) {
-	return in.user(st, p)
+func (in CreateInput) Prepare(st settings.Settings, p passwords.Params, words []string) (*User, apperr.Fields) {
+	return in.user(st, p, words)
 }
 
 // user validates in and returns the user it describes, its password hashed
 // with p (not at all when p is zero: Check needs no hash).
-func (in CreateInput) user(st settings.Settings, p passwords.Params) (*User, apperr.Fields) {
+func (in CreateInput) user(st settings.Settings, p passwords.Params, words []string) (*User, apperr.Fields) {
 	var bad apperr.Fields
 	email := strings.TrimSpace(in.Email)
 	add(&bad, "email", CheckEmail(email))
@@ -108,7 +108,7 @@ func (in CreateInput) user(st settings.Settings, p passwords.Params) (*User, app
 	if username != nil {
 		un = *username
 	}
-	if err := (passwords.Policy{MinLength: st.PasswordMinLength, Email: email, Username: un}).Check("password", in.Password); err != nil {
+	if err := (passwords.Policy{MinLength: st.PasswordMinLength, Email: email, Username: un, Words: words}).Check("password", in.Password); err != nil {
 		bad = append(bad, apperr.As(err).Fields...)
 	}
 	if len(bad) > 0 {
@@ -143,7 +143,7 @@ func (s *Service) SeedAdmin(ctx context.Context, email, password string) (bool, 
 	if err != nil {
 		return false, err
 	}
-	u, bad := CreateInput{Email: email, Password: password, GivenName: "Admin", FamilyName: "User", Role: string(access.Admin)}.user(st, s.Params)
+	u, bad := CreateInput{Email: email, Password: password, GivenName: "Admin", FamilyName: "User", Role: string(access.Admin)}.user(st, s.Params, s.Words)
 	if err := bad.Err(); err != nil {
 		return false, fmt.Errorf("seed admin: %w", err)
 	}

@@ -17,7 +17,11 @@ import (
 )
 
 // ErrSelfAction refuses what no one may do to themselves: deactivate,
-// delete or anonymize their own account.
+// delete or anonymize their own account; nor may anyone use the
+// /users/{id} routes on their own account to set its password, make a
+// reset link, or change its email, username, role or team: a user changes
+// their own account only through /me, where a new password needs the
+// current one and an API key may not change it.
 var ErrSelfAction = apperr.Forbidden("self_action", "You cannot do this to your own account.")
 
 // AnonymizedName is the display name an anonymized user keeps.
@@ -55,10 +59,10 @@ func (s *Service) transition(ctx context.Context, id string, self bool, fn step,
 			return err
 		}
 		switch {
-		case !a.Sees(u.Team(), u.Role):
-			return ErrNotFound
 		case !self && a.UserID == u.ID:
 			return ErrSelfAction
+		case !a.Sees(u.Team(), u.Role):
+			return ErrNotFound
 		}
 		now := access.RequestFrom(ctx).Now
 		next, action, ends, err := fn(u, now, st)
@@ -67,7 +71,10 @@ func (s *Service) transition(ctx context.Context, id string, self bool, fn step,
 		}
 		next.UpdatedAt, next.Version = now, u.Version+1
 		// A new password clears the lockout earned by guesses of the old.
-		c := Change{Before: u, After: next, ClearLockout: next.PasswordHash != u.PasswordHash}
+		// A user who stops being active loses their reset link for good:
+		// being activated again must not revive it.
+		c := Change{Before: u, After: next, ClearLockout: next.PasswordHash != u.PasswordHash,
+			VoidReset: u.Status == StatusActive && next.Status != StatusActive}
 		d := map[string]any{}
 		if details != nil {
 			d = details(u, next)
@@ -238,19 +245,21 @@ func (in SetPasswordInput) Check(context.Context) apperr.Fields {
 
 // SetPassword sets a user's password (the password rules apply), clears a
 // sign-in lockout and, unless end_sessions is false, ends their sessions;
-// the user is told by mail. Invited and anonymized users have none to set.
-// Errors: validation_failed, not_found, forbidden, invalid_state.
+// the user is told by mail. Invited and anonymized users have none to set,
+// and no one sets their own here (self_action: /me/password asks for the
+// current one). Errors: validation_failed, not_found, forbidden,
+// self_action, invalid_state.
 func (s *Service) SetPassword(ctx context.Context, id string, in SetPasswordInput) error {
 	if err := in.Check(ctx).Err(); err != nil {
 		return err
 	}
 	end := in.EndSessions == nil || *in.EndSessions
 	hashed := map[string]string{} // by the password's policy inputs, hashed once
-	u, err := s.transition(ctx, id, true, func(u *User, _ time.Time, st settings.Settings) (*User, string, bool, error) {
+	u, err := s.transition(ctx, id, false, func(u *User, _ time.Time, st settings.Settings) (*User, string, bool, error) {
 		if u.Status == StatusInvited || u.Status == StatusAnonymized {
 			return nil, "", false, ErrInvalidState
 		}
-		pol := passwords.Policy{MinLength: st.PasswordMinLength, Email: u.Email, Username: deref(u.Username)}
+		pol := passwords.Policy{MinLength: st.PasswordMinLength, Email: u.Email, Username: deref(u.Username), Words: s.Words}
 		if err := pol.Check("password", in.Password); err != nil {
 			return nil, "", false, err
 		}

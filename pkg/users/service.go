@@ -76,7 +76,9 @@ type Change struct {
 	Carry []string
 	// ClearLockout clears the sign-in failure count (a new password).
 	ClearLockout bool
-	Event        audit.Event
+	// VoidReset removes the user's password-reset link, if any.
+	VoidReset bool
+	Event     audit.Event
 }
 
 // Service holds the rules of the users concept.
@@ -84,6 +86,8 @@ type Service struct {
 	store Store
 	// Params are argon2id's parameters for new hashes.
 	Params passwords.Params
+	// Words are what no password may be (passwords.ServiceWords).
+	Words []string
 	// Mail sends the notices of changes (the old address is told of a new
 	// one); nil in functions that send none. Log receives failed sends.
 	Mail notices.Sender

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/usermgmt/ums/pkg/access"
@@ -48,11 +49,17 @@ func (p MePatch) patch() Patch {
 // Check names the patch's bad fields (see api.Checker).
 func (p MePatch) Check(ctx context.Context) apperr.Fields { return p.patch().Check(ctx) }
 
+// ownOnlyFields are what no one changes of their own account through
+// PATCH /users/{id} (self_action): a leaked key or an unattended session
+// must not be a way to move the account's sign-in or privileges.
+var ownOnlyFields = []string{"email", "username", "role", "team_id"}
+
 // Update changes a user. Managers may change the names, email and username of
-// the non-admin users of their team; role and team are for admins. With
+// the non-admin users of their team; role and team are for admins. No one
+// changes their own email, username, role or team here (self_action). With
 // ifMatch (the revisions the client accepts, from If-Match) the change
 // applies only to a user still at one of them.
-// Errors: validation_failed, not_found, forbidden, email_taken,
+// Errors: validation_failed, not_found, forbidden, self_action, email_taken,
 // username_taken, last_admin, invalid_state, precondition_failed.
 func (s *Service) Update(ctx context.Context, id string, p Patch, ifMatch []string) (*User, error) {
 	a, err := actorOf(ctx)
@@ -69,6 +76,9 @@ func (s *Service) Update(ctx context.Context, id string, p Patch, ifMatch []stri
 		next, changed, bad := apply(u, p)
 		if err := bad.Err(); err != nil {
 			return nil, nil, err
+		}
+		if a.UserID == u.ID && slices.ContainsFunc(changed, func(f string) bool { return slices.Contains(ownOnlyFields, f) }) {
+			return nil, nil, ErrSelfAction
 		}
 		if a.Role != access.Admin && (next.Role != u.Role || next.Team() != u.Team()) {
 			return nil, nil, apperr.Forbidden("forbidden", "Only admins change roles and teams.")

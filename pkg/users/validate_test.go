@@ -55,12 +55,16 @@ func TestCheckName(t *testing.T) {
 	if checkName("", true, maxName) == "" || checkName("a\x07b", true, maxName) == "" || checkName(strings.Repeat("é", 101), true, maxName) == "" {
 		t.Fatal("a bad name passed")
 	}
-	for _, good := range []string{"Zoë Ångström-Ó'Brien", "Skłodowska", "李", "محمد\u200f", "O\u200cK", "Ａ"} {
+	for _, good := range []string{"Zoë Ångström-Ó'Brien", "Skłodowska", "李", "محمد\u200f", "O\u200cK", "Ａ", "\u3164김", "⠁⠃", "👍\ufe0f"} {
 		if msg := checkName(good, true, maxName); msg != "" {
 			t.Errorf("checkName(%q) = %q", good, msg)
 		}
 	}
-	for _, bad := range []string{"\u200b", "\u200b\u200b", "evil\u202egnp.exe", "a\u2066b", "\xff\xfe", "a\u0000b", "\u00ad"} {
+	// Names that show as nothing: default-ignorable code points, the
+	// Hangul fillers (letters by category), the braille blank (a symbol).
+	blanks := []string{"\u3164", "\u3164\u3164", "\u2800", "\u2800 \u2800", "\u115f\u1160", "\uffa0", "\ufe0f",
+		"\U000e0041\U000e0042", "\U00016fe4", "\u2060", "\u034f", "\U0001d173", "\u3164 \u200b \u2800"}
+	for _, bad := range append([]string{"\u200b", "\u200b\u200b", "evil\u202egnp.exe", "a\u2066b", "\xff\xfe", "a\u0000b", "\u00ad"}, blanks...) {
 		if checkName(bad, true, maxName) == "" {
 			t.Errorf("checkName(%q) accepted it", bad)
 		}

@@ -146,12 +146,12 @@ function actionsFor(u, reload) {
       }));
       break;
     case "active":
-      out.push(b("edit", "Edit", () => editUser(u)));
+      out.push(b("edit", "Edit", () => editUser(u, self)));
       if (!self) out.push(b("deactivate", "Deactivate", async () => {
         if (!await confirm("Deactivate " + who + "?", "They are signed out everywhere at once and cannot sign in until activated again; their API keys stop working. Nothing is deleted.", "Deactivate", { danger: true })) return false;
         return simple("/deactivate", who + " is deactivated.")();
       }));
-      out.push(b("reset", "Reset password", () => resetPassword(u)));
+      if (!self) out.push(b("reset", "Reset password", () => resetPassword(u)));
       out.push(b("sessions", "Sessions", () => userSessions(u)));
       if (!self) out.push(b("delete", "Delete", async () => {
         if (!await confirm("Delete " + who + "?", "The account stops working at once and is purged after the grace period (see Settings); until then it can be restored.", "Delete", { danger: true })) return false;
@@ -159,7 +159,7 @@ function actionsFor(u, reload) {
       }));
       break;
     case "deactivated":
-      out.push(b("edit", "Edit", () => editUser(u)));
+      out.push(b("edit", "Edit", () => editUser(u, self)));
       out.push(b("activate", "Activate", simple("/activate", who + " is active again.")));
       out.push(b("reset", "Reset password", () => resetPassword(u)));
       if (!self) out.push(b("anonymize", "Anonymize", async () => {
@@ -253,13 +253,16 @@ function inviteUser(reload) {
 
 // editUser reads the user with its ETag and sends only what changed, with
 // If-Match: an edit made meanwhile by someone else is reported, never
-// overwritten.
-async function editUser(u) {
+// overwritten. One's own account offers the names only: its email,
+// username, role and team are not changed here (the API refuses it), and
+// its password is changed in My account, with the current one.
+async function editUser(u, self) {
   const res = await call("GET", "/users/" + u.id);
   const cur = res.data;
   const etag = res.etag;
   return dialog("Edit " + (cur.email || cur.id), (close) => {
-    const fields = { given_name: cur.given_name, family_name: cur.family_name, display_name: cur.display_name, email: cur.email, username: cur.username || "" };
+    const fields = { given_name: cur.given_name, family_name: cur.family_name, display_name: cur.display_name };
+    if (!self) Object.assign(fields, { email: cur.email, username: cur.username || "" });
     const form = h("form", { class: "stack", id: "edit-form", novalidate: true, onsubmit: async (ev) => {
       ev.preventDefault();
       const v = form.elements;
@@ -268,7 +271,7 @@ async function editUser(u) {
         const now = v[k].value.trim();
         if (now !== (fields[k] || "")) body[k] = k === "username" && now === "" ? null : now;
       }
-      if (isAdmin()) {
+      if (isAdmin() && !self) {
         if (v.role.value !== cur.role) body.role = v.role.value;
         const team = v.team_id.value || null;
         if (team !== (cur.team_id || null)) body.team_id = team;
@@ -284,10 +287,11 @@ async function editUser(u) {
       field("Given name", input("given_name", { value: cur.given_name || "" })),
       field("Family name", input("family_name", { value: cur.family_name || "" })),
       field("Display name", input("display_name", { value: cur.display_name || "" })),
-      field("Username", input("username", { value: cur.username || "", autocomplete: "off" })),
-      field("Email", input("email", { type: "email", value: cur.email || "", autocomplete: "off" }), "They are told of the change by email"),
-      isAdmin() ? field("Role", select("role", roles, cur.role, { id: "edit-role" }), "Admin makes them an admin; another role removes it") : null,
-      isAdmin() ? field("Team", teamSelect(cur.team_id)) : null),
+      self ? null : field("Username", input("username", { value: cur.username || "", autocomplete: "off" })),
+      self ? null : field("Email", input("email", { type: "email", value: cur.email || "", autocomplete: "off" }), "They are told of the change by email"),
+      isAdmin() && !self ? field("Role", select("role", roles, cur.role, { id: "edit-role" }), "Admin makes them an admin; another role removes it") : null,
+      isAdmin() && !self ? field("Team", teamSelect(cur.team_id)) : null),
+    self ? h("p", { class: "muted", id: "edit-self-note" }, "This is your own account: your email, username, role and team are changed by another admin, and your password in My account.") : null,
     h("div", { class: "actions" }, h("button", { type: "submit", id: "edit-submit" }, "Save"), h("button", { type: "button", class: "secondary", onclick: () => close() }, "Cancel")));
     return form;
   });
