@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/usermgmt/ums/pkg/config"
 	"github.com/usermgmt/ums/pkg/grants"
+	"github.com/usermgmt/ums/pkg/outbox"
 	"github.com/usermgmt/ums/pkg/routes"
 	"github.com/usermgmt/ums/pkg/schema"
 )
@@ -196,27 +198,14 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	}
 
 	for _, j := range props.Jobs {
-		deadLetters := jobDeadLetters(stack, j.Name, alarms)
-		fn := newFn(function{
-			name:        j.Name,
-			summary:     j.Summary,
-			grants:      grants.ForJob(j),
-			sendsEmail:  j.SendsEmail,
-			timeout:     awscdk.Duration_Minutes(jsii.Number(jobTimeoutMinutes)),
-			memoryMB:    routes.JobMemory,
-			deadLetters: deadLetters,
-			reserved:    props.JobConcurrency,
-		})
-		awsevents.NewRule(stack, jsii.String(routes.CamelCase(j.Name)+"Schedule"), &awsevents.RuleProps{
-			Description: &j.Summary,
-			Schedule:    awsevents.Schedule_Expression(&j.Schedule),
-			Targets: &[]awsevents.IRuleTarget{
-				awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
-					RetryAttempts:   jsii.Number(2),
-					DeadLetterQueue: deadLetters,
-				}),
-			},
-		})
+		switch {
+		case j.Schedule != "":
+			scheduledJob(stack, j, newFn, alarms, props.JobConcurrency)
+		case j.Stream != nil:
+			streamJob(stack, j, newFn, table, alarms)
+		case j.OnDeploy:
+			deployJob(stack, j, newFn, table)
+		}
 	}
 
 	alarms.table(table)
@@ -232,6 +221,104 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		})
 	}
 	return stack
+}
+
+// scheduledJob makes a job's function and the rule that runs it on its
+// schedule; failed runs land in its dead-letter queue.
+func scheduledJob(stack awscdk.Stack, j routes.Job, newFn func(function) awslambda.Function, alarms *alarms, concurrency int) {
+	deadLetters := jobDeadLetters(stack, j.Name, alarms)
+	fn := newFn(function{
+		name:        j.Name,
+		summary:     j.Summary,
+		grants:      grants.ForJob(j),
+		sendsEmail:  j.SendsEmail,
+		timeout:     awscdk.Duration_Minutes(jsii.Number(jobTimeoutMinutes)),
+		memoryMB:    routes.JobMemory,
+		deadLetters: deadLetters,
+		reserved:    concurrency,
+	})
+	awsevents.NewRule(stack, jsii.String(routes.CamelCase(j.Name)+"Schedule"), &awsevents.RuleProps{
+		Description: &j.Summary,
+		Schedule:    awsevents.Schedule_Expression(&j.Schedule),
+		Targets: &[]awsevents.IRuleTarget{
+			awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+				RetryAttempts:   jsii.Number(2),
+				DeadLetterQueue: deadLetters,
+			}),
+		},
+	})
+}
+
+// Delivery of a stream job's records: batches of routes.StreamBatch (as
+// pkg/localstream hands them locally), tried again from the first failed
+// record (ReportBatchItemFailures) up to streamRetries times over at most
+// streamMaxAge, a failing batch split in two to find the record at fault;
+// a record past all of that goes to the job's dead-letter queue (which
+// keeps where it was in the stream, not the record) and alarms. No
+// message of the outbox waits longer than that (outbox.MaxWait).
+const streamRetries = 20
+
+var streamMaxAge = outbox.MaxWait
+
+// streamJob makes a job's function and the event source mapping that hands
+// it the table's stream records it reads: its filter is the job's
+// routes.Stream, so the function is invoked for nothing else.
+func streamJob(stack awscdk.Stack, j routes.Job, newFn func(function) awslambda.Function, table awsdynamodb.TableV2, alarms *alarms) {
+	fn := newFn(function{
+		name:       j.Name,
+		summary:    j.Summary,
+		grants:     grants.ForJob(j),
+		sendsEmail: j.SendsEmail,
+		timeout:    awscdk.Duration_Minutes(jsii.Number(1)),
+		memoryMB:   routes.JobMemory,
+	})
+	deadLetters := jobDeadLetters(stack, j.Name, alarms)
+	suppress(deadLetters, false, "AwsSolutions-SQS3",
+		"this queue is a dead-letter queue: the on-failure destination of the job's event source mapping, "+
+			"which the rule knows nothing of (it looks for a function's DLQ)")
+	filter := awslambda.FilterCriteria_Filter(&map[string]any{
+		"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+		"dynamodb": map[string]any{"Keys": map[string]any{schema.PK: map[string]any{
+			"S": awslambda.FilterRule_BeginsWith(jsii.String(j.Stream.KeyPrefix)),
+		}}},
+	})
+	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
+		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:               jsii.Number(routes.StreamBatch),
+		ReportBatchItemFailures: jsii.Bool(true),
+		BisectBatchOnError:      jsii.Bool(true),
+		RetryAttempts:           jsii.Number(streamRetries),
+		MaxRecordAge:            awscdk.Duration_Seconds(jsii.Number(streamMaxAge.Seconds())),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(deadLetters),
+		Filters:                 &[]*map[string]any{filter},
+	}))
+	suppress(fn, false, "Serverless-LambdaDLQ",
+		"a stream function is invoked by its event source mapping, whose on-failure destination is the "+
+			"job's dead-letter queue; a function DLQ applies to asynchronous invocations only")
+}
+
+// deployJob makes a job's function and the CloudFormation custom resource
+// it stands behind: CloudFormation invokes it when the resource is created
+// (the first deployment, once the table exists), and waits for its answer,
+// so a failed run fails the deployment. No provider framework: the function
+// answers CloudFormation itself (pkg/jobs.DeployHandler).
+func deployJob(stack awscdk.Stack, j routes.Job, newFn func(function) awslambda.Function, table awsdynamodb.TableV2) {
+	fn := newFn(function{
+		name:     j.Name,
+		summary:  j.Summary,
+		grants:   grants.ForJob(j),
+		timeout:  awscdk.Duration_Minutes(jsii.Number(1)),
+		memoryMB: routes.JobMemory,
+	})
+	suppress(fn, false, "Serverless-LambdaDLQ",
+		"CloudFormation invokes this function for its custom resource and fails the deployment when it "+
+			"fails: no asynchronous invocation to catch")
+	res := awscdk.NewCustomResource(stack, jsii.String(routes.CamelCase(j.Name)), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::" + routes.CamelCase(j.Name)),
+	})
+	// Its grants must be in place before CloudFormation invokes it.
+	res.Node().AddDependency(fn, table)
 }
 
 // routeAuthorization says why a route has no API Gateway authorizer.
@@ -292,6 +379,7 @@ func newTable(stack awscdk.Stack) awsdynamodb.TableV2 {
 		},
 		DeletionProtection: jsii.Bool(true),
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		DynamoStream:       awsdynamodb.StreamViewType(schema.StreamView),
 	})
 }
 
@@ -444,8 +532,8 @@ func jobDeadLetters(stack awscdk.Stack, name string, alarms *alarms) awssqs.Queu
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(deadLetterRetentionDays)),
 	})
 	suppress(q, false, "Serverless-SQSRedrivePolicy",
-		"this queue is itself a dead-letter queue (of a scheduled job's rule target and "+
-			"function); nothing consumes it, so there is nothing to redrive")
+		"this queue is itself a dead-letter queue (of a job: its rule target and function, or its stream "+
+			"mapping); nothing consumes it, so there is nothing to redrive")
 	alarms.add(id+"DeadLetters", name+": a run failed on every attempt; its event is in the dead-letter queue",
 		q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(alarmPeriodMinutes)),

@@ -37,6 +37,10 @@ var (
 	alarmTopic  = "arn:aws:sns:eu-west-1:123456789012:ops-alarms"
 )
 
+// What reading the table's stream takes: a stream job's grants, on the
+// stream's ARN.
+var streamActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+
 // The X-Ray daemon's actions, which X-Ray authorizes on "*" only: it has no
 // resource-level permissions. They are the only grants on "*".
 var xrayActions = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -53,14 +57,33 @@ type wantFn struct {
 
 func TestStack(t *testing.T) {
 	allRoutes := append(slices.Clone(routes.All), fakeMailer)
+	// A scheduled job of our own, and the real jobs started otherwise (by
+	// the stream, by a deployment).
 	jobs := []routes.Job{fakeJob}
+	for _, j := range routes.Jobs {
+		if j.Schedule == "" {
+			jobs = append(jobs, j)
+		}
+	}
+	// The jobs with a dead-letter queue: those a schedule or the stream
+	// starts (a deployment's failure is the deployment's).
+	queued := slices.DeleteFunc(slices.Clone(jobs), func(j routes.Job) bool { return j.OnDeploy })
+	scheduled := slices.DeleteFunc(slices.Clone(jobs), func(j routes.Job) bool { return j.Schedule == "" })
+	streamJobs := map[string]bool{}
+	for _, j := range jobs {
+		streamJobs[j.Name] = j.Stream != nil
+	}
 
 	var fns []wantFn
 	for _, r := range allRoutes {
 		fns = append(fns, wantFn{r.Name, r.Summary, grants.ForRoute(r), r.SendsEmail, 28, r.MemoryMB()})
 	}
 	for _, j := range jobs {
-		fns = append(fns, wantFn{j.Name, j.Summary, grants.ForJob(j), j.SendsEmail, 300, routes.JobMemory})
+		timeout := 60.0
+		if j.Schedule != "" {
+			timeout = 300
+		}
+		fns = append(fns, wantFn{j.Name, j.Summary, grants.ForJob(j), j.SendsEmail, timeout, routes.JobMemory})
 	}
 
 	// The app is synthesized once, by the first Template_FromStack, so both
@@ -164,14 +187,14 @@ func TestStack(t *testing.T) {
 	// dlqIDs maps each job's name to its dead-letter queue's logical id.
 	dlqIDs := map[string]string{}
 	queues := tmpl.ofType("AWS::SQS::Queue")
-	for _, j := range jobs {
+	for _, j := range queued {
 		re := regexp.MustCompile("^" + routes.CamelCase(j.Name) + "DeadLetters[0-9A-F]{8}$")
 		if i := slices.IndexFunc(queues, re.MatchString); i >= 0 {
 			dlqIDs[j.Name] = queues[i]
 		}
 	}
-	if len(queues) != len(jobs) || len(dlqIDs) != len(jobs) {
-		t.Fatalf("queues %v, want one dead-letter queue per job (%d)", queues, len(jobs))
+	if len(queues) != len(queued) || len(dlqIDs) != len(queued) {
+		t.Fatalf("queues %v, want one dead-letter queue per scheduled or stream job (%d)", queues, len(queued))
 	}
 
 	t.Run("each function logs to its own log group with a retention", func(t *testing.T) {
@@ -275,12 +298,15 @@ func TestStack(t *testing.T) {
 				if s["Effect"] != "Allow" {
 					t.Errorf("%s: a statement that is not Allow: %v", f.name, s)
 				}
+				onStream := allResources(s, func(r any) bool { return equal(r, getAtt(tableID, "StreamArn")) })
 				for _, a := range strs(s["Action"]) {
 					actions[a] = true
 					ok := false
 					switch service, _, _ := strings.Cut(a, ":"); service {
 					case "dynamodb":
-						ok = allResources(s, derivedFrom(tableID))
+						// A stream job reads the table's stream, and no
+						// other function does.
+						ok = allResources(s, derivedFrom(tableID)) && (!onStream || streamJobs[f.name] && slices.Contains(streamActions, a))
 					case "logs":
 						ok = allResources(s, derivedFrom(logGroup))
 					case "ses":
@@ -295,15 +321,18 @@ func TestStack(t *testing.T) {
 						// its two actions are allowed on "*", and only them.
 						ok = slices.Contains(xrayActions, a) && equal(s["Resource"], "*")
 					case "sqs":
-						// A job's failed events, to its own dead-letter queue.
+						// A job's failed events, to its own dead-letter
+						// queue (a stream job's mapping also looks the
+						// queue up).
 						dlq, isJob := dlqIDs[f.name]
-						ok = isJob && a == "sqs:SendMessage" && allResources(s, derivedFrom(dlq))
+						ok = isJob && allResources(s, derivedFrom(dlq)) &&
+							(a == "sqs:SendMessage" || streamJobs[f.name] && (a == "sqs:GetQueueAttributes" || a == "sqs:GetQueueUrl"))
 					}
 					if !ok {
 						t.Errorf("%s: unexpected grant of %s on %s", f.name, a, render(s["Resource"]))
 					}
 				}
-				if strings.HasPrefix(strs(s["Action"])[0], "dynamodb:") {
+				if strings.HasPrefix(strs(s["Action"])[0], "dynamodb:") && !onStream {
 					table = append(table, s)
 				}
 			}
@@ -329,6 +358,11 @@ func TestStack(t *testing.T) {
 			}
 			if _, isJob := dlqIDs[f.name]; actions["sqs:SendMessage"] != isJob {
 				t.Errorf("%s: sqs:SendMessage granted = %v, want %v (jobs only)", f.name, actions["sqs:SendMessage"], isJob)
+			}
+			for _, a := range streamActions {
+				if actions[a] != streamJobs[f.name] {
+					t.Errorf("%s: %s granted = %v, want %v (stream jobs only)", f.name, a, actions[a], streamJobs[f.name])
+				}
 			}
 		}
 	})
@@ -457,12 +491,12 @@ func TestStack(t *testing.T) {
 		})
 	})
 
-	t.Run("each job runs on its schedule", func(t *testing.T) {
+	t.Run("each scheduled job runs on its schedule", func(t *testing.T) {
 		rules := tmpl.ofType("AWS::Events::Rule")
-		if len(rules) != len(jobs) {
-			t.Fatalf("%d rules, want %d", len(rules), len(jobs))
+		if len(rules) != len(scheduled) {
+			t.Fatalf("%d rules, want %d", len(rules), len(scheduled))
 		}
-		for _, j := range jobs {
+		for _, j := range scheduled {
 			i := slices.IndexFunc(rules, func(id string) bool {
 				return tmpl.Resources[id].Properties["ScheduleExpression"] == j.Schedule
 			})
@@ -501,12 +535,14 @@ func TestStack(t *testing.T) {
 		}
 	})
 
-	t.Run("a job reserves its concurrency and keeps its failures in its dead-letter queue", func(t *testing.T) {
+	t.Run("a scheduled job reserves its concurrency and keeps its failures in its dead-letter queue", func(t *testing.T) {
 		for name, id := range fnIDs {
 			p := tmpl.Resources[id].Properties
-			dlq, isJob := dlqIDs[name]
-			// A job reserves the concurrency of the stack's props; a route
-			// none (API Gateway's throttle bounds them all).
+			dlq, hasQueue := dlqIDs[name]
+			isJob := hasQueue && !streamJobs[name]
+			// A scheduled job reserves the concurrency of the stack's
+			// props; a route none (API Gateway's throttle bounds them all),
+			// nor a stream job (its shards bound it).
 			if isJob && p["ReservedConcurrentExecutions"] != 2.0 {
 				t.Errorf("%s: ReservedConcurrentExecutions %v, want 2", name, p["ReservedConcurrentExecutions"])
 			}
@@ -514,7 +550,8 @@ func TestStack(t *testing.T) {
 				t.Errorf("%s: ReservedConcurrentExecutions %v, want none", name, p["ReservedConcurrentExecutions"])
 			}
 			if !isJob {
-				// Routes: no DLQ (API Gateway invokes them synchronously).
+				// Routes: no DLQ (API Gateway invokes them synchronously);
+				// a stream job's is its mapping's destination.
 				if p["DeadLetterConfig"] != nil {
 					t.Errorf("%s: DeadLetterConfig %v, want none", name, p["DeadLetterConfig"])
 				}
@@ -534,7 +571,7 @@ func TestStack(t *testing.T) {
 				t.Errorf("%s: queue KmsMasterKeyId = %v, want SQS-managed encryption", name, q["KmsMasterKeyId"])
 			}
 		}
-		for _, j := range jobs {
+		for _, j := range scheduled {
 			dlq := dlqIDs[j.Name]
 			// The schedule's target sends what it could not deliver there too.
 			i := slices.IndexFunc(tmpl.ofType("AWS::Events::Rule"), func(id string) bool {
@@ -568,6 +605,79 @@ func TestStack(t *testing.T) {
 					})},
 				})
 			})
+		}
+	})
+
+	t.Run("a stream job reads the table's stream through a filtered mapping", func(t *testing.T) {
+		if got := dig(tmpl.Resources[tableID].Properties, "StreamSpecification", "StreamViewType"); got != schema.StreamView {
+			t.Errorf("the table's StreamViewType = %v, want %s", got, schema.StreamView)
+		}
+		mappings := tmpl.ofType("AWS::Lambda::EventSourceMapping")
+		streamed := 0
+		for _, j := range jobs {
+			if j.Stream == nil {
+				continue
+			}
+			streamed++
+			i := slices.IndexFunc(mappings, func(id string) bool {
+				return equal(tmpl.Resources[id].Properties["FunctionName"], ref(fnIDs[j.Name]))
+			})
+			if i < 0 {
+				t.Errorf("%s: no event source mapping", j.Name)
+				continue
+			}
+			p := tmpl.Resources[mappings[i]].Properties
+			want := map[string]any{
+				"EventSourceArn":             getAtt(tableID, "StreamArn"),
+				"StartingPosition":           "TRIM_HORIZON",
+				"BatchSize":                  10,
+				"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
+				"BisectBatchOnFunctionError": true,
+				"MaximumRetryAttempts":       20,
+				"MaximumRecordAgeInSeconds":  6 * 3600,
+				"DestinationConfig":          map[string]any{"OnFailure": map[string]any{"Destination": getAtt(dlqIDs[j.Name], "Arn")}},
+			}
+			for k, v := range want {
+				if !equal(p[k], v) {
+					t.Errorf("%s: mapping %s = %v, want %v", j.Name, k, p[k], v)
+				}
+			}
+			// The filter is the job's routes.Stream: insertions under its
+			// prefix, what Matches accepts.
+			filters, _ := dig(p, "FilterCriteria", "Filters").([]any)
+			var pattern map[string]any
+			if len(filters) == 1 {
+				_ = json.Unmarshal([]byte(dig(filters[0], "Pattern").(string)), &pattern)
+			}
+			wantPattern := map[string]any{"eventName": []any{"INSERT"},
+				"dynamodb": map[string]any{"Keys": map[string]any{"pk": map[string]any{"S": []any{map[string]any{"prefix": j.Stream.KeyPrefix}}}}}}
+			if !equal(pattern, wantPattern) {
+				t.Errorf("%s: filter %v, want %v", j.Name, pattern, wantPattern)
+			}
+		}
+		if len(mappings) != streamed {
+			t.Errorf("%d event source mappings, want %d", len(mappings), streamed)
+		}
+	})
+
+	t.Run("a deploy job stands behind a custom resource", func(t *testing.T) {
+		for _, j := range jobs {
+			if !j.OnDeploy {
+				continue
+			}
+			var found []string
+			for id, r := range tmpl.Resources {
+				if r.Type == "Custom::"+routes.CamelCase(j.Name) {
+					found = append(found, id)
+				}
+			}
+			if len(found) != 1 {
+				t.Errorf("%s: %d custom resources, want 1", j.Name, len(found))
+				continue
+			}
+			if got := tmpl.Resources[found[0]].Properties["ServiceToken"]; !equal(got, getAtt(fnIDs[j.Name], "Arn")) {
+				t.Errorf("%s: ServiceToken = %v, want its function's ARN", j.Name, got)
+			}
 		}
 	})
 
@@ -634,8 +744,8 @@ func TestStack(t *testing.T) {
 		alarms := tmpl.ofType("AWS::CloudWatch::Alarm")
 		// One per function, on its errors and throttles (a job's errors
 		// are its failed runs'), the table's throttles and system errors,
-		// and a job's dead-letter queue.
-		if want := len(fns) + 2 + len(jobs); len(alarms) != want {
+		// and each job's dead-letter queue.
+		if want := len(fns) + 2 + len(queued); len(alarms) != want {
 			t.Errorf("%d alarms, want %d", len(alarms), want)
 		}
 		for _, id := range alarms {
@@ -814,6 +924,7 @@ func TestStack(t *testing.T) {
 			"AwsSolutions-IAM5":           true, // X-Ray on *, the table's indexes, SES identities
 			"Serverless-LambdaDLQ":        true, // routes are invoked synchronously
 			"Serverless-SQSRedrivePolicy": true, // the queues are dead-letter queues
+			"AwsSolutions-SQS3":           true, // a stream mapping's destination is a dead-letter queue the rule cannot see
 		}
 		for name, tm := range map[string]*template{"Full": tmpl, "Bare": bareTmpl} {
 			for id, r := range tm.Resources {

@@ -1,11 +1,10 @@
 // Command forgot-password is the Lambda function of the forgot-password route (see pkg/routes).
-// It sends mail, so it carries the SES client.
+// It sends no mail itself: the link is queued, and the send-mail job sends it.
 package main
 
 import (
 	"github.com/usermgmt/ums/pkg/apigw"
 	"github.com/usermgmt/ums/pkg/app"
-	"github.com/usermgmt/ums/pkg/email"
 )
 
-func main() { apigw.Start(app.MustHandler("forgot-password", app.WithSender(email.FromConfig))) }
+func main() { apigw.Start(app.MustHandler("forgot-password")) }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/usermgmt/ums/pkg/auth"
 	"github.com/usermgmt/ums/pkg/paging"
@@ -49,16 +50,8 @@ func DeleteMyAPIKey(svc keyKeeper) http.Handler {
 
 // ListAPIKeys is GET /api-keys: the system keys, newest first.
 func ListAPIKeys(svc keyKeeper) http.Handler {
-	return noBody(http.StatusOK, func(r *http.Request) (paging.Page[*auth.APIKey], error) {
-		q, err := query(r, "limit", "cursor")
-		if err != nil {
-			return paging.Page[*auth.APIKey]{}, err
-		}
-		limit, err := limitParam(q)
-		if err != nil {
-			return paging.Page[*auth.APIKey]{}, err
-		}
-		return svc.SystemKeys(r.Context(), limit, q.Get("cursor"))
+	return listPage(nil, func(r *http.Request, _ url.Values, p pageQuery) (paging.Page[*auth.APIKey], error) {
+		return svc.SystemKeys(r.Context(), p.Limit, p.Cursor)
 	})
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/usermgmt/ums/pkg/audit"
 )
@@ -13,22 +14,14 @@ type auditLister interface {
 
 // ListAuditEvents is GET /audit-events.
 func ListAuditEvents(svc auditLister) http.Handler {
-	return noBody(http.StatusOK, func(r *http.Request) (audit.Page, error) {
-		q, err := query(r, "limit", "cursor", "actor_id", "target_id", "action", "since")
-		if err != nil {
-			return audit.Page{}, err
-		}
-		limit, err := limitParam(q)
-		if err != nil {
-			return audit.Page{}, err
-		}
+	return listPage([]string{"actor_id", "target_id", "action", "since"}, func(r *http.Request, q url.Values, p pageQuery) (audit.Page, error) {
 		_, since, err := attemptFilters(q)
 		if err != nil {
 			return audit.Page{}, err
 		}
 		return svc.List(r.Context(), audit.Query{
 			ActorID: q.Get("actor_id"), TargetID: q.Get("target_id"), Action: q.Get("action"),
-			Since: since, Limit: limit, Cursor: q.Get("cursor"),
+			Since: since, Limit: p.Limit, Cursor: p.Cursor,
 		})
 	})
 }

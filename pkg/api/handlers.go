@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/auth"
@@ -75,23 +76,15 @@ type userLister interface {
 
 // ListUsers is GET /users.
 func ListUsers(svc userLister) http.Handler {
-	return noBody(http.StatusOK, func(r *http.Request) (users.Page, error) {
-		q, err := query(r, "limit", "cursor", "search", "status", "role", "team_id", "usage")
-		if err != nil {
-			return users.Page{}, err
-		}
-		limit, err := limitParam(q)
-		if err != nil {
-			return users.Page{}, err
-		}
+	return listPage([]string{"search", "status", "role", "team_id", "usage"}, func(r *http.Request, q url.Values, p pageQuery) (users.Page, error) {
 		return svc.List(r.Context(), users.ListQuery{
 			Status: users.Status(q.Get("status")),
 			Role:   access.Role(q.Get("role")),
 			TeamID: q.Get("team_id"),
 			Usage:  users.Usage(q.Get("usage")),
 			Search: q.Get("search"),
-			Limit:  limit,
-			Cursor: q.Get("cursor"),
+			Limit:  p.Limit,
+			Cursor: p.Cursor,
 		})
 	})
 }
@@ -198,17 +191,9 @@ type invitationLister interface {
 
 // ListInvitations is GET /invitations.
 func ListInvitations(svc invitationLister) http.Handler {
-	return noBody(http.StatusOK, func(r *http.Request) (invitations.Page, error) {
-		q, err := query(r, "limit", "cursor", "status", "team_id")
-		if err != nil {
-			return invitations.Page{}, err
-		}
-		limit, err := limitParam(q)
-		if err != nil {
-			return invitations.Page{}, err
-		}
+	return listPage([]string{"status", "team_id"}, func(r *http.Request, q url.Values, p pageQuery) (invitations.Page, error) {
 		return svc.List(r.Context(), invitations.ListQuery{
-			Status: invitations.Status(q.Get("status")), TeamID: q.Get("team_id"), Limit: limit, Cursor: q.Get("cursor"),
+			Status: invitations.Status(q.Get("status")), TeamID: q.Get("team_id"), Limit: p.Limit, Cursor: p.Cursor,
 		})
 	})
 }

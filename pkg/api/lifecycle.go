@@ -166,16 +166,8 @@ func ListUserSessions(svc sessionKeeper) http.Handler {
 
 // ListSessions is GET /sessions.
 func ListSessions(svc sessionKeeper) http.Handler {
-	return noBody(http.StatusOK, func(r *http.Request) (paging.Page[*auth.Session], error) {
-		q, err := query(r, "limit", "cursor", "user_id")
-		if err != nil {
-			return paging.Page[*auth.Session]{}, err
-		}
-		limit, err := limitParam(q)
-		if err != nil {
-			return paging.Page[*auth.Session]{}, err
-		}
-		return svc.ListSessions(r.Context(), auth.SessionQuery{UserID: q.Get("user_id"), Limit: limit, Cursor: q.Get("cursor")})
+	return listPage([]string{"user_id"}, func(r *http.Request, q url.Values, p pageQuery) (paging.Page[*auth.Session], error) {
+		return svc.ListSessions(r.Context(), auth.SessionQuery{UserID: q.Get("user_id"), Limit: p.Limit, Cursor: p.Cursor})
 	})
 }
 
@@ -188,16 +180,9 @@ func DeleteSession(svc sessionKeeper) http.Handler {
 
 // ListLoginAttempts is GET /login-attempts.
 func ListLoginAttempts(svc sessionKeeper) http.Handler {
-	return noBody(http.StatusOK, func(r *http.Request) (paging.Page[*auth.Attempt], error) {
-		q, err := query(r, "limit", "cursor", "user_id", "success", "since")
-		if err != nil {
-			return paging.Page[*auth.Attempt]{}, err
-		}
-		limit, err := limitParam(q)
-		if err != nil {
-			return paging.Page[*auth.Attempt]{}, err
-		}
-		aq := auth.AttemptQuery{UserID: q.Get("user_id"), Limit: limit, Cursor: q.Get("cursor")}
+	return listPage([]string{"user_id", "success", "since"}, func(r *http.Request, q url.Values, p pageQuery) (paging.Page[*auth.Attempt], error) {
+		aq := auth.AttemptQuery{UserID: q.Get("user_id"), Limit: p.Limit, Cursor: p.Cursor}
+		var err error
 		if aq.Success, aq.Since, err = attemptFilters(q); err != nil {
 			return paging.Page[*auth.Attempt]{}, err
 		}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/usermgmt/ums/pkg/teams"
 )
@@ -15,16 +16,8 @@ type teamLister interface {
 
 // ListTeams is GET /teams.
 func ListTeams(svc teamLister) http.Handler {
-	return noBody(http.StatusOK, func(r *http.Request) (teams.Page, error) {
-		q, err := query(r, "limit", "cursor")
-		if err != nil {
-			return teams.Page{}, err
-		}
-		limit, err := limitParam(q)
-		if err != nil {
-			return teams.Page{}, err
-		}
-		return svc.List(r.Context(), teams.ListQuery{Limit: limit, Cursor: q.Get("cursor")})
+	return listPage(nil, func(r *http.Request, _ url.Values, p pageQuery) (teams.Page, error) {
+		return svc.List(r.Context(), teams.ListQuery{Limit: p.Limit, Cursor: p.Cursor})
 	})
 }
 

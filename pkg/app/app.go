@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -210,20 +211,93 @@ func counted(work func(context.Context) (done int, more bool, err error)) jobs.R
 	}
 }
 
-// Job returns the Lambda handler of the named job.
+// Job returns the Lambda handler of the named scheduled job.
 func (a *App) Job(name string) (func(context.Context, events.EventBridgeEvent) (jobs.Report, error), error) {
-	if _, ok := routes.JobByName(name); !ok {
-		return nil, fmt.Errorf("app: no job %q", name)
+	if j, ok := routes.JobByName(name); !ok || j.Schedule == "" {
+		return nil, fmt.Errorf("app: no scheduled job %q", name)
 	}
 	r, ok := runners[name]
 	if !ok {
 		return nil, fmt.Errorf("app: job %q has no runner", name)
 	}
-	clock := a.Now
-	if clock == nil {
-		clock = time.Now
+	return jobs.Handler(name, r(a), a.Log, a.clock()), nil
+}
+
+// streamJobs gives each stream job what it does with one record.
+var streamJobs = map[string]func(a *App) func(context.Context, events.DynamoDBEventRecord) error{
+	"send-mail": func(a *App) func(context.Context, events.DynamoDBEventRecord) error {
+		return func(ctx context.Context, rec events.DynamoDBEventRecord) error {
+			m, ok := dynamo.Message(rec.Change.NewImage)
+			if !ok {
+				// Not an outbox item: the mapping's filter lets none
+				// through; nothing to send if one comes.
+				return nil
+			}
+			return a.Auth.SendQueued(ctx, m)
+		}
+	},
+}
+
+// deployJobs gives each deploy job its work.
+var deployJobs = map[string]func(a *App) jobs.Runner{
+	"prepare-table": func(a *App) jobs.Runner {
+		return func(ctx context.Context, r *jobs.Report) error {
+			if err := a.Store.Prepare(ctx); err != nil {
+				return err
+			}
+			r.Done = 1
+			return nil
+		}
+	},
+}
+
+// StreamJob returns the Lambda handler of the named stream job.
+func (a *App) StreamJob(name string) (func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), error) {
+	if j, ok := routes.JobByName(name); !ok || j.Stream == nil {
+		return nil, fmt.Errorf("app: no stream job %q", name)
 	}
-	return jobs.Handler(name, r(a), a.Log, clock), nil
+	do, ok := streamJobs[name]
+	if !ok {
+		return nil, fmt.Errorf("app: stream job %q has no handler", name)
+	}
+	return jobs.StreamHandler(name, do(a), a.Log, a.clock()), nil
+}
+
+// DeployJob returns the Lambda handler of the named deploy job.
+func (a *App) DeployJob(name string) (func(context.Context, cfn.Event) (string, error), error) {
+	if j, ok := routes.JobByName(name); !ok || !j.OnDeploy {
+		return nil, fmt.Errorf("app: no deploy job %q", name)
+	}
+	run, ok := deployJobs[name]
+	if !ok {
+		return nil, fmt.Errorf("app: deploy job %q has no runner", name)
+	}
+	return jobs.DeployHandler(name, run(a), a.Log, a.clock()), nil
+}
+
+func (a *App) clock() func() time.Time {
+	if a.Now == nil {
+		return time.Now
+	}
+	return a.Now
+}
+
+// MustStreamJob is a stream job function's whole main.
+func MustStreamJob(name string, opts ...Option) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	h, err := mustApp(opts...).StreamJob(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
+// MustDeployJob is a deploy job function's whole main.
+func MustDeployJob(name string, opts ...Option) func(context.Context, cfn.Event) (string, error) {
+	h, err := mustApp(opts...).DeployJob(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
 }
 
 // MustJob is a job function's whole main, as MustHandler is a route's.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/usermgmt/ums/pkg/config"
@@ -33,13 +34,24 @@ func TestEveryRouteHasItsHandlerAndNothingElse(t *testing.T) {
 		t.Error("an unknown route got a handler")
 	}
 	for _, j := range routes.Jobs {
-		if h, err := a.Job(j.Name); err != nil || h == nil {
+		var err error
+		switch {
+		case j.Schedule != "":
+			_, err = a.Job(j.Name)
+		case j.Stream != nil:
+			_, err = a.StreamJob(j.Name)
+		case j.OnDeploy:
+			_, err = a.DeployJob(j.Name)
+		}
+		if err != nil {
 			t.Errorf("job %s: %v", j.Name, err)
 		}
 	}
-	for name := range runners {
-		if _, ok := routes.JobByName(name); !ok {
-			t.Errorf("runner %q has no job", name)
+	for _, names := range []func(yield func(string) bool){maps.Keys(runners), maps.Keys(streamJobs), maps.Keys(deployJobs)} {
+		for name := range names {
+			if _, ok := routes.JobByName(name); !ok {
+				t.Errorf("%q has no job", name)
+			}
 		}
 	}
 }

@@ -21,6 +21,10 @@ type Event struct {
 	IP         string           `json:"ip"`
 	RequestID  string           `json:"request_id"`
 	Details    map[string]any   `json:"details"`
+	// Person is the email trace (users.EmailTrace) of the person an event
+	// about an invitation concerns, who may not be a user yet or any more:
+	// anonymizing them finds the event by it. Never answered.
+	Person string `json:"-"`
 }
 
 // New returns the event for an action on a target by the request's actor. A
@@ -46,6 +50,13 @@ func New(ctx context.Context, action, targetType, targetID string, details map[s
 	if ev.Details == nil {
 		ev.Details = map[string]any{}
 	}
+	return ev
+}
+
+// About returns ev concerning the person whose email has that trace (see
+// Person).
+func (ev Event) About(person string) Event {
+	ev.Person = person
 	return ev
 }
 

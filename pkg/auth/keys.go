@@ -104,9 +104,11 @@ type KeyStore interface {
 	UserKeys(ctx context.Context, userID string) ([]*APIKey, error)
 	// SystemKeys reads a page of system keys, newest first.
 	SystemKeys(ctx context.Context, limit int, cursor string) (paging.Page[*APIKey], error)
-	// CreateKey writes a new key with ev. A manager-role system key's team
-	// must exist (users.ErrTeamNotFound).
-	CreateKey(ctx context.Context, k *APIKey, ev audit.Event) error
+	// CreateKey writes a new key with ev, raising the caller's count of
+	// new keys in the limit's window only while it is below KeysPerWindow
+	// (ErrKeyLimited). A manager-role system key's team must exist
+	// (users.ErrTeamNotFound).
+	CreateKey(ctx context.Context, k *APIKey, limit KeyLimit, ev audit.Event) error
 	// DeleteKey removes a key with ev. Errors: ErrNoKey.
 	DeleteKey(ctx context.Context, owner, keyID string, ev audit.Event) error
 }
@@ -276,7 +278,12 @@ func (s *Service) mint(ctx context.Context, a access.Actor, owner string, gen in
 		details["role"], details["team_id"] = role, in.TeamID
 	}
 	ev := audit.New(ctx, "api_key.created", "api_key", kid, details)
-	if err := s.store.CreateKey(ctx, k, ev); err != nil {
+	limit := KeyLimit{Caller: string(a.Type) + ":" + a.ID, Window: now.Truncate(KeyWindow)}
+	switch err := s.store.CreateKey(ctx, k, limit, ev); {
+	case errors.Is(err, ErrKeyLimited):
+		return nil, apperr.Throttled("Too many API keys made in a short time; try again later.",
+			limit.Window.Add(KeyWindow).Sub(now).Round(time.Second)+time.Second)
+	case err != nil:
 		return nil, fmt.Errorf("create key: %w", err)
 	}
 	return &NewKey{APIKey: k, Key: token}, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/ids"
 	"github.com/usermgmt/ums/pkg/notices"
+	"github.com/usermgmt/ums/pkg/outbox"
 	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/settings"
 	"github.com/usermgmt/ums/pkg/users"
@@ -33,6 +34,9 @@ type Reset struct {
 	ExpiresAt time.Time
 	// ByAdmin is set when an admin or a manager made it.
 	ByAdmin bool
+	// Gen is the user's session generation it was made under: it is saved
+	// only if the user is still active at that generation.
+	Gen int
 }
 
 // ResetPrefix starts every reset token, so that secret scanners spot one.
@@ -101,22 +105,34 @@ type ResetLookup struct {
 // session generation (every session ends but Keep, which moves to it), the
 // lockout cleared, the sessions deleted, and the event, in one transaction
 // (more for sessions past what one holds); with Reset, only if that reset
-// is still the one read, which it removes (a token works once).
+// is still the one read, which it removes (a token works once); with
+// Notify, the message that tells the user, queued in the same transaction.
 type PasswordChange struct {
 	Before, After *users.User
 	EndSessions   []string
 	Keep          *Session
 	Reset         *Reset
+	Notify        *outbox.Message
 	Event         audit.Event
 }
 
 // PasswordStore is what passwords need from storage, beside Store.
 type PasswordStore interface {
-	// SaveReset writes r over the user's previous reset, with ev when set.
-	// With a per-account and per-IP limit (a forgotten-password request),
-	// it writes only below both, and reports ErrIPLimited or
-	// ErrAccountLimited otherwise.
-	SaveReset(ctx context.Context, r *Reset, ev *audit.Event, limit *ForgotLimit) error
+	// SaveReset writes r over the user's previous reset, with ev when set,
+	// if the user is still active at r's session generation.
+	// Errors: users.ErrInvalidState.
+	SaveReset(ctx context.Context, r *Reset, ev *audit.Event) error
+	// QueueReset queues m, the mail of a new reset link, with ev, if the
+	// user is still active at m's session generation and both the account's and the source IP's
+	// counts of reset mails are below their limits, which it raises.
+	// Errors: users.ErrInvalidState, ErrIPLimited, ErrAccountLimited.
+	QueueReset(ctx context.Context, m outbox.Message, ev audit.Event, limit ForgotLimit) error
+	// Queued reads whether m is still queued (not sent by an earlier
+	// delivery of the same stream record), the user it names (nil if
+	// gone) and the settings, in one round trip.
+	Queued(ctx context.Context, m outbox.Message) (bool, *users.User, settings.Settings, error)
+	// Dequeue removes a message once it is sent, or dropped.
+	Dequeue(ctx context.Context, id string) error
 	// LookupReset reads the user, their reset, the settings and the source
 	// IP's failures, in one round trip.
 	LookupReset(ctx context.Context, userID, ip string, window time.Time) (ResetLookup, error)
@@ -176,11 +192,11 @@ func (s *Service) CreateReset(ctx context.Context, id string, in CreateResetInpu
 	st, _ := settings.FromContext(ctx)
 	now := access.RequestFrom(ctx).Now
 	token, hash := newResetToken(u.ID)
-	r := &Reset{UserID: u.ID, TokenHash: hash, CreatedAt: now, ByAdmin: true,
+	r := &Reset{UserID: u.ID, TokenHash: hash, CreatedAt: now, ByAdmin: true, Gen: u.SessionGen,
 		ExpiresAt: now.Add(time.Duration(st.PasswordResetTTLMinutes) * time.Minute)}
 	send := in.SendEmail != nil && *in.SendEmail
 	ev := audit.New(ctx, "user.password_reset_created", "user", u.ID, map[string]any{"send_email": send, "expires_at": r.ExpiresAt})
-	if err := s.store.SaveReset(ctx, r, &ev, nil); err != nil {
+	if err := s.store.SaveReset(ctx, r, &ev); err != nil {
 		return ResetLink{}, fmt.Errorf("password reset of %s: %w", u.ID, err)
 	}
 	out := ResetLink{ResetURL: s.ResetLink(token), ExpiresAt: r.ExpiresAt}
@@ -251,10 +267,12 @@ func (in ForgotInput) Check(context.Context) apperr.Fields {
 	return bad
 }
 
-// Forgot emails a reset link to the active account of an email. Whatever
-// the email (unknown, inactive, over a limit), it answers alike, with the
-// same DynamoDB calls and no sooner than ForgotFloor: an unknown email
-// counts as a failure toward the source IP's limit, like a wrong sign-in.
+// Forgot queues a reset link for the active account of an email.
+// Whatever the email (unknown, inactive, over a limit), it answers alike,
+// with the same DynamoDB calls, no sooner than ForgotFloor, and without
+// waiting on the mail service: the link is made and mailed by the send-mail
+// job (SendQueued) once this has answered. An unknown email counts as a
+// failure toward the source IP's limit, like a wrong sign-in.
 // Errors: validation_failed only; a failure of the store is unavailable or
 // internal, as anywhere.
 func (s *Service) Forgot(ctx context.Context, in ForgotInput) error {
@@ -289,18 +307,63 @@ func (s *Service) Forgot(ctx context.Context, in ForgotInput) error {
 	case err != nil:
 		return fmt.Errorf("forgot: %w", err)
 	}
-	token, hash := newResetToken(u.ID)
-	r := &Reset{UserID: u.ID, TokenHash: hash, CreatedAt: req.Now,
-		ExpiresAt: req.Now.Add(time.Duration(look.Settings.PasswordResetTTLMinutes) * time.Minute)}
-	limit := &ForgotLimit{IP: req.IP, IPWindow: window, Account: req.Now.Truncate(ForgotWindow)}
-	ev := audit.New(ctx, "user.password_reset_requested", "user", u.ID, map[string]any{"expires_at": r.ExpiresAt})
-	switch err := s.store.SaveReset(ctx, r, &ev, limit); {
-	case errors.Is(err, ErrIPLimited), errors.Is(err, ErrAccountLimited):
+	m := outbox.New(outbox.ResetLink, u.ID, u.SessionGen, req.Now, req.ID)
+	limit := ForgotLimit{IP: req.IP, IPWindow: window, Account: req.Now.Truncate(ForgotWindow)}
+	ev := audit.New(ctx, "user.password_reset_requested", "user", u.ID, map[string]any{"message_id": m.ID})
+	switch err := s.store.QueueReset(ctx, m, ev, limit); {
+	case errors.Is(err, ErrIPLimited), errors.Is(err, ErrAccountLimited), errors.Is(err, users.ErrInvalidState):
 		return nil
 	case err != nil:
 		return fmt.Errorf("forgot: %w", err)
 	}
-	_ = s.mail(ctx, notices.PasswordReset{To: u.Email, Name: u.GivenName, Link: s.ResetLink(token), ExpiresAt: r.ExpiresAt})
+	return nil
+}
+
+// SendQueued sends the queued message m (as its stream record holds it), made from the user as
+// they are now: a reset link is made here (a user no longer active gets
+// none), so no secret ever waits in the table. A message sent already, or
+// past its kind's MaxAge, is done with; a failed send is an error, for the
+// stream to deliver the message again (a reset link is then made anew,
+// which voids the one that may not have arrived). The message is removed
+// once sent or dropped.
+func (s *Service) SendQueued(ctx context.Context, m outbox.Message) error {
+	id := m.ID
+	queued, u, st, err := s.store.Queued(ctx, m)
+	switch {
+	case err != nil:
+		return fmt.Errorf("send %s: %w", id, err)
+	case !queued:
+		return nil
+	}
+	now := access.RequestFrom(ctx).Now
+	var n notices.Notice
+	switch {
+	case u == nil || u.Email == "" || m.Expired(now) || !m.Kind.Valid():
+		// Gone, anonymized, waited too long, or of a kind this code no
+		// longer sends: dropped.
+	case m.Kind == outbox.PasswordChanged:
+		n = notices.PasswordChanged{To: u.Email, Name: u.GivenName, At: m.At}
+	case m.Kind == outbox.ResetLink && u.Status == users.StatusActive && u.SessionGen == m.UserGen:
+		token, hash := newResetToken(u.ID)
+		r := &Reset{UserID: u.ID, TokenHash: hash, CreatedAt: now, Gen: m.UserGen,
+			ExpiresAt: now.Add(time.Duration(st.PasswordResetTTLMinutes) * time.Minute)}
+		switch err := s.store.SaveReset(ctx, r, nil); {
+		case errors.Is(err, users.ErrInvalidState):
+			// Deactivated since it read the user: no link.
+		case err != nil:
+			return fmt.Errorf("send %s: %w", id, err)
+		default:
+			n = notices.PasswordReset{To: u.Email, Name: u.GivenName, Link: s.ResetLink(token), ExpiresAt: r.ExpiresAt}
+		}
+	}
+	if n != nil {
+		if err := s.mail(ctx, n); err != nil {
+			return fmt.Errorf("send %s: %w", id, err)
+		}
+	}
+	if err := s.store.Dequeue(ctx, id); err != nil {
+		return fmt.Errorf("send %s: %w", id, err)
+	}
 	return nil
 }
 
@@ -379,8 +442,8 @@ func (in ResetInput) Check(context.Context) apperr.Fields {
 
 // Reset sets a new password with a reset token: once (of concurrent uses
 // exactly one succeeds), before it expires. It ends every session of the
-// user, clears a sign-in lockout, and tells the user by mail; it signs no
-// one in. Errors: validation_failed, token_invalid, token_expired, throttled.
+// user, clears a sign-in lockout, and queues the mail that tells the user
+// (sent after the answer); it signs no one in. Errors: validation_failed, token_invalid, token_expired, throttled.
 func (s *Service) Reset(ctx context.Context, in ResetInput) error {
 	if err := in.Check(ctx).Err(); err != nil {
 		return err
@@ -406,7 +469,10 @@ func (s *Service) Reset(ctx context.Context, in ResetInput) error {
 			return fmt.Errorf("reset: %w", err)
 		}
 		ev := audit.New(ctx, "user.password_reset", "user", u.ID, map[string]any{"sessions_ended": len(sessions)}).ByUser(u.ID)
-		err = s.store.ChangePassword(ctx, PasswordChange{Before: u, After: next, EndSessions: sessions, Reset: look.Reset, Event: ev})
+		// The user is told after the answer: whoever holds the link does
+		// not wait on the mail service.
+		notify := outbox.New(outbox.PasswordChanged, u.ID, next.SessionGen, now, access.RequestFrom(ctx).ID)
+		err = s.store.ChangePassword(ctx, PasswordChange{Before: u, After: next, EndSessions: sessions, Reset: look.Reset, Notify: &notify, Event: ev})
 		switch {
 		case errors.Is(err, ErrResetUsed):
 			// Another use of the token (or a newer link) won.
@@ -424,7 +490,6 @@ func (s *Service) Reset(ctx context.Context, in ResetInput) error {
 		}
 		break
 	}
-	_ = s.mail(ctx, notices.PasswordChanged{To: u.Email, Name: u.GivenName, At: now})
 	return nil
 }
 

@@ -225,7 +225,7 @@ func (e *env) eventsOf(requestID string) []map[string]any {
 // of them was sent or answered (passwords, tokens, keys, reset links), nor
 // a hash, reaches a log line.
 func TestEveryChangeWritesOneAuditEvent(t *testing.T) {
-	e := newEnv(t)
+	e := newStreamEnv(t, nil)
 	adminID := e.must(200, e.do("GET", "/me", e.admin, nil)).str("id")
 	calls := auditCalls(e, adminID)
 	// Every secret sent or answered, to look for in the logs at the end.

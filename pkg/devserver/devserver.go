@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"context"
 	"net/http"
 	"path"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/usermgmt/ums/pkg/api"
 	"github.com/usermgmt/ums/pkg/app"
 	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/localstream"
 	"github.com/usermgmt/ums/pkg/routes"
 )
 
@@ -85,6 +87,24 @@ func (s *server) answer(w http.ResponseWriter, status int, code, detail string) 
 	w.Header().Set(api.RequestIDHeader, strings.TrimPrefix(ids.New("req"), "req_"))
 	api.SecurityHeaders(w.Header(), routes.JSON)
 	api.WriteProblem(w, status, code, detail)
+}
+
+// Streams opens the app's table's stream in DynamoDB Local for the stream
+// jobs (pkg/routes), as their event source mappings do in AWS: make run
+// polls it; tests drain it.
+func Streams(ctx context.Context, a *app.App) (*localstream.Reader, error) {
+	var jobs []*localstream.Job
+	for _, j := range routes.Jobs {
+		if j.Stream == nil {
+			continue
+		}
+		h, err := a.StreamJob(j.Name)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, &localstream.Job{Name: j.Name, Stream: *j.Stream, Handle: h})
+	}
+	return localstream.Open(ctx, a.Config.DynamoDBEndpoint, a.Config.Region, a.Config.TableName, jobs...)
 }
 
 // Server returns the HTTP server make run serves h with (and the tests):

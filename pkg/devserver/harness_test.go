@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/usermgmt/ums/pkg/email"
 	"github.com/usermgmt/ums/pkg/email/emailtest"
 	"github.com/usermgmt/ums/pkg/ids"
+	"github.com/usermgmt/ums/pkg/localstream"
 	"github.com/usermgmt/ums/pkg/passwords"
 	"github.com/usermgmt/ums/pkg/reference"
 	"github.com/usermgmt/ums/pkg/routes"
@@ -147,6 +149,12 @@ type env struct {
 	// worker is set on the copies parallel hands its goroutines: a failure
 	// there ends the goroutine, not the test.
 	worker bool
+	// stream hands the table's stream to the stream jobs (the mail the
+	// routes queue): drained before a test looks at the mail. Only a
+	// newStreamEnv has one; queued is set once a route may have queued
+	// mail, which an env without a stream would never deliver.
+	stream *localstream.Reader
+	queued *atomic.Bool
 }
 
 type clock struct {
@@ -192,14 +200,34 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	return newEnvWith(t, nil)
+	return newEnvOf(t, nil, false)
 }
 
 // newEnvWith is newEnv with some configuration (environment variables)
 // replaced.
 func newEnvWith(t testing.TB, vars map[string]string) *env {
 	t.Helper()
-	ddb, table := dynamotest.NewTable(t)
+	return newEnvOf(t, vars, false)
+}
+
+// newStreamEnv is newEnv whose table has its stream, which the stream jobs
+// read: the env of a test that follows the mail routes queue (a forgotten
+// password's link, the notice of a reset). Only those have one: DynamoDB
+// Local slows down with every stream record it keeps.
+func newStreamEnv(t testing.TB, vars map[string]string) *env {
+	t.Helper()
+	return newEnvOf(t, vars, true)
+}
+
+func newEnvOf(t testing.TB, vars map[string]string, stream bool) *env {
+	t.Helper()
+	var ddb *dynamodb.Client
+	var table string
+	if stream {
+		ddb, table = dynamotest.NewTableWithStream(t)
+	} else {
+		ddb, table = dynamotest.NewTable(t)
+	}
 	// The server's address is known before the app is built, so that the
 	// links in emails point at this very server, as they would in AWS.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -226,7 +254,7 @@ func newEnvWith(t testing.TB, vars map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}, hooks: hooks, faults: faults, ddb: ddb, table: table}
+	e := &env{t: t, app: a, logs: &syncBuffer{}, clock: &clock{}, hooks: hooks, faults: faults, ddb: ddb, table: table, queued: &atomic.Bool{}}
 	a.Log = slog.New(slog.NewJSONHandler(e.logs, nil))
 	a.Invitations.Log, a.Users.Log, a.Auth.Log = a.Log, a.Log, a.Log
 	a.Now = e.clock.Now
@@ -244,11 +272,31 @@ func newEnvWith(t testing.TB, vars map[string]string) *env {
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	e.client, e.ip = clientFrom("127.0.0.1"), "127.0.0.1"
+	if stream {
+		if e.stream, err = devserver.Streams(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if created, err := a.Users.SeedAdmin(e.systemCtx(), adminEmail, adminPassword); err != nil || !created {
 		t.Fatalf("seed admin: %v %v", created, err)
 	}
 	e.admin = e.login(adminEmail, adminPassword)
 	return e
+}
+
+// drain hands the stream jobs what the table's stream holds: the mail
+// queued so far is sent when it returns.
+func (e *env) drain() {
+	e.t.Helper()
+	if e.stream == nil {
+		if e.queued.Load() {
+			e.fatalf("a route queued mail, which only a table with a stream delivers: make this test's env with newStreamEnv")
+		}
+		return
+	}
+	if err := e.stream.Drain(context.Background()); err != nil {
+		e.fatalf("stream jobs: %v", err)
+	}
 }
 
 // clientFrom returns a client whose connections come from ip, a loopback
@@ -435,6 +483,9 @@ func (e *env) send(method, path, token string, body any, header http.Header) res
 	}
 	defer res.Body.Close()
 	got, _ := io.ReadAll(res.Body)
+	if res.StatusCode < 300 && method == http.MethodPost && (path == "/auth/password/forgot" || path == "/auth/password/reset") {
+		e.queued.Store(true)
+	}
 	out := response{status: res.StatusCode, header: res.Header, raw: string(got)}
 	_ = json.Unmarshal(got, &out.body)
 	if r, ok := routeOf(req); ok {
@@ -465,6 +516,13 @@ func (e *env) problem(status int, code string, r response) response {
 	}
 	if r.num("status") != status {
 		e.fatalf("problem status %d, want %d", r.num("status"), status)
+	}
+	// Every refusal for going over a budget (sign-in, reset, accept, key
+	// creation, ...) says when to come back, in whole seconds.
+	if status == http.StatusTooManyRequests {
+		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 {
+			e.fatalf("429 with Retry-After %q, want a number of seconds", r.header.Get("Retry-After"))
+		}
 	}
 	return r
 }

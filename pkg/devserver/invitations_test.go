@@ -32,6 +32,7 @@ func (e *env) invite(addr string, extra map[string]any) response {
 // mails returns the mails the emulator received for addr.
 func (e *env) mails(addr string) []emailtest.Mail {
 	e.t.Helper()
+	e.drain()
 	return emailtest.To(e.t, emailtest.Endpoint(e.t), addr)
 }
 

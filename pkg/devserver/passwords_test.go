@@ -55,7 +55,7 @@ func TestSetPassword(t *testing.T) {
 // uses; it expires; a newer one voids the older; using it ends every
 // session, clears a lockout, tells the user, and signs no one in.
 func TestResetLinks(t *testing.T) {
-	e := newEnv(t)
+	e := newStreamEnv(t, nil)
 	addr := emailtest.Address("reset", "example.com")
 	id := e.createUser(addr, "member", map[string]any{"username": "resetme"})
 	tok := e.login(addr, pw(addr))
@@ -124,7 +124,7 @@ func TestResetLinks(t *testing.T) {
 // Forgot answers alike for every email; only an active account gets mail,
 // at most three an hour.
 func TestForgotPassword(t *testing.T) {
-	e := newEnv(t)
+	e := newStreamEnv(t, nil)
 	known, gone, unknown := emailtest.Address("known", "example.com"), emailtest.Address("gone", "example.com"), emailtest.Address("nobody", "example.com")
 	e.createUser(known, "member", nil)
 	goneID := e.createUser(gone, "member", nil)

@@ -147,13 +147,18 @@ func isSystemKeyKey(pk, sk string) bool {
 	return ok && sk == "APIKEY" && ids.Valid("key", id)
 }
 
-// CreateKey writes a new key with its event. A personal key's owner must
+// rateScopeKeys counts the keys a caller made in a window.
+const rateScopeKeys = "keys"
+
+// CreateKey writes a new key with its event, counting it toward the
+// caller's limit (auth.KeysPerWindow). A personal key's owner must
 // still be at the session generation the key carries (else the caller's
 // own credential has just ended: unauthorized); a manager-role system
 // key's team must exist and not be in deletion.
-func (s *Store) CreateKey(ctx context.Context, k *auth.APIKey, ev audit.Event) error {
+func (s *Store) CreateKey(ctx context.Context, k *auth.APIKey, limit auth.KeyLimit, ev audit.Event) error {
 	t := s.txn()
 	t.putNew(marshal(toKeyItem(k)), apperr.ErrInternal)
+	t.countBelow(rateKey(rateScopeKeys, limit.Caller, limit.Window), auth.KeysPerWindow, limit.Window.Add(auth.KeyWindow), auth.ErrKeyLimited)
 	if k.OwnerUserID != nil {
 		e := newExpr()
 		e.where("attribute_exists(pk)").where(e.n("session_gen") + " = " + e.v(num(k.Gen)))

@@ -246,7 +246,7 @@ func (s *Store) authRead(ctx context.Context, userID string, cred key, along aut
 	for i, id := range statsOf {
 		read.Live[id] = live[i]
 	}
-	return u, ci, settings.Snapshot{Settings: st, Version: version}, read, nil
+	return u, ci, settings.Snapshot{Settings: st, Version: version, CursorKey: cursorKey(found[metaKey().id()])}, read, nil
 }
 
 // liveRead is what counting a user's sessions and keys reads of them.

@@ -46,6 +46,13 @@ func (e *expr) set(attr string, av types.AttributeValue) *expr {
 	return e
 }
 
+// setIfAbsent sets attr to av unless the item has it already.
+func (e *expr) setIfAbsent(attr string, av types.AttributeValue) *expr {
+	n := e.n(attr)
+	e.sets = append(e.sets, n+" = if_not_exists("+n+", "+e.v(av)+")")
+	return e
+}
+
 // copy sets attr to the value the item holds in from.
 func (e *expr) copy(attr, from string) *expr {
 	e.sets = append(e.sets, e.n(attr)+" = "+e.n(from))

@@ -214,14 +214,18 @@ func (t *txn) putAudit(ev audit.Event) {
 	t.changes = true
 	k := auditKey(ev.ID)
 	sk := sortKey(ev.At, ev.ID)
+	ix := indexKeys{
+		GSI1PK: gsiAudit, GSI1SK: sk,
+		GSI2PK: gsiAuditBy("ACTOR", ev.ActorID), GSI2SK: sk,
+		GSI3PK: gsiAuditBy("TARGET", ev.TargetID), GSI3SK: sk,
+		GSI4PK: gsiAuditBy("ACTION", ev.Action), GSI4SK: sk,
+	}
+	if ev.Person != "" {
+		ix.GSI5PK, ix.GSI5SK = gsiAuditBy("PERSON", ev.Person), sk
+	}
 	t.putNew(marshal(auditItem{
-		indexKeys: indexKeys{
-			GSI1PK: gsiAudit, GSI1SK: sk,
-			GSI2PK: gsiAuditBy("ACTOR", ev.ActorID), GSI2SK: sk,
-			GSI3PK: gsiAuditBy("TARGET", ev.TargetID), GSI3SK: sk,
-			GSI4PK: gsiAuditBy("ACTION", ev.Action), GSI4SK: sk,
-		},
-		PK: k.pk, SK: k.sk,
+		indexKeys: ix,
+		PK:        k.pk, SK: k.sk,
 		ID: ev.ID, At: fmtTime(ev.At), ActorType: string(ev.ActorType), ActorID: ev.ActorID,
 		Action: ev.Action, TargetType: ev.TargetType, TargetID: ev.TargetID,
 		IP: ev.IP, RequestID: ev.RequestID, Details: ev.Details,

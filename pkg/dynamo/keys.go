@@ -47,6 +47,7 @@ import (
 //	                                          gsi2 INVITES#STATUS#<s>, gsi3
 //	                                          INVITES#TEAM#<id>, gsi6 while pending)
 //	USER#<id>            RESET                the user's password reset link
+//	OUTBOX#<id>          OUTBOX               a mail queued to be sent from the stream
 //
 // Login keys, email traces (pkg/users) and search prefixes are hashes: no
 // key spells an email or a name, and RATE keys hash the IP. KEPT#USER lists the Idempotency-Key
@@ -78,6 +79,7 @@ func inviteKey(id string) key           { return key{"INVITE#" + id, "INVITE"} }
 func idempotencyKey(k string) key       { return key{schema.IdempotencyPartition + k, "IDEMPOTENCY"} }
 func throttleKey(loginKey string) key   { return key{"THROTTLE#" + loginKey, "THROTTLE"} }
 func resetKey(userID string) key        { return key{userPrefix + userID, "RESET"} }
+func outboxKey(id string) key           { return key{schema.OutboxPartition + id, "OUTBOX"} }
 func userKeyKey(userID, kid string) key { return key{userPrefix + userID, skAPIKey + kid} }
 func systemKeyKey(kid string) key       { return key{schema.KeyPartition + kid, "APIKEY"} }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/usermgmt/ums/pkg/access"
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/invitations"
 	"github.com/usermgmt/ums/pkg/users"
@@ -211,30 +212,60 @@ func (s *Store) forgetting(ctx context.Context, id string, traces []string) ([]f
 		return nil, err
 	}
 
-	// The audit events they acted in keep who, what and when, not where
-	// from: the IP and the device named in a sign-in's details.
-	err = s.indexed(ctx, "gsi2", gsiAuditBy("ACTOR", id), func(item map[string]types.AttributeValue) error {
-		k := keyOf(item)
-		_, device := item["details"].(*types.AttributeValueMemberM)
-		if device {
-			_, device = item["details"].(*types.AttributeValueMemberM).Value["device"]
-		}
-		if stringAttr(item, "ip") == "" && !device {
+	// The audit events they acted in, those about their account and those
+	// about their invitations (found by their email's trace: an
+	// invitation they declined before they had an account, say) keep who,
+	// what and when, not where from: the IP, and the device named in a
+	// sign-in's details. An event someone else acted in about them (an
+	// admin, a key) keeps its actor's IP, which is not theirs. The index
+	// by their email's trace goes from every event: no key may name it.
+	scrubEvent := func(byIndex string) func(map[string]types.AttributeValue) error {
+		return func(item map[string]types.AttributeValue) error {
+			k := keyOf(item)
+			if seen[k] {
+				return nil
+			}
+			seen[k] = true
+			actor := stringAttr(item, "actor_id")
+			theirs := byIndex == "actor" || actor == id || stringAttr(item, "actor_type") == string(access.ActorSystem)
+			_, device := item["details"].(*types.AttributeValueMemberM)
+			if device {
+				_, device = item["details"].(*types.AttributeValueMemberM).Value["device"]
+			}
+			person := strings.HasPrefix(stringAttr(item, "gsi5pk"), gsiAuditBy("PERSON", ""))
+			scrub := theirs && (stringAttr(item, "ip") != "" || device)
+			if !scrub && !person {
+				return nil
+			}
+			actions = append(actions, func(t *txn) {
+				e := newExpr()
+				if scrub {
+					e.set("ip", str(""))
+					if device {
+						e.remove("details.device")
+					}
+				}
+				if person {
+					e.remove("gsi5pk").remove("gsi5sk")
+				}
+				e.where("attribute_exists(pk)")
+				t.update(k, e.build(), onFail{})
+			})
 			return nil
 		}
-		actions = append(actions, func(t *txn) {
-			e := newExpr()
-			e.set("ip", str(""))
-			if device {
-				e.remove("details.device")
-			}
-			e.where("attribute_exists(pk)")
-			t.update(k, e.build(), onFail{})
-		})
-		return nil
-	})
-	if err != nil {
+	}
+	if err := s.indexed(ctx, "gsi2", gsiAuditBy("ACTOR", id), scrubEvent("actor")); err != nil {
 		return nil, err
+	}
+	if err := s.indexed(ctx, "gsi3", gsiAuditBy("TARGET", id), scrubEvent("target")); err != nil {
+		return nil, err
+	}
+	for _, tr := range traces {
+		if strings.HasPrefix(tr, "eml_") {
+			if err := s.indexed(ctx, "gsi5", gsiAuditBy("PERSON", tr), scrubEvent("person")); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	// Answers kept for Idempotency-Key retries that show them.

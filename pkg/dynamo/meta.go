@@ -2,10 +2,13 @@ package dynamo
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/usermgmt/ums/pkg/apperr"
@@ -31,9 +34,47 @@ const (
 	cActiveUsed         = "n_active_used"
 	cActiveAdmins       = "n_active_admins"
 	cSeats              = "n_seats"
+	// attrCursorKey is the secret that signs list cursors (see
+	// PrepareTable): never in an answer.
+	attrCursorKey = "cursor_key"
 )
 
+// cursorKeyBytes is the cursor key's size: 256 bits, HMAC-SHA-256's.
+const cursorKeyBytes = 32
+
+// PrepareTable gives the table what it needs before the first request: the
+// key that signs list cursors, made here from crypto/rand if the table has
+// none (a key that exists is kept, so preparing again changes nothing and
+// the cursors in flight stay good). The prepare-table job runs it when the
+// stack is deployed, and EnsureTable when it creates a local table.
+func PrepareTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	secret := make([]byte, cursorKeyBytes)
+	_, _ = rand.Read(secret)
+	e := newExpr()
+	e.setIfAbsent(attrCursorKey, &types.AttributeValueMemberB{Value: secret})
+	u := e.build()
+	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(table), Key: metaKey().av(), UpdateExpression: aws.String(u.update),
+		ExpressionAttributeNames: u.names, ExpressionAttributeValues: u.values,
+	})
+	if err != nil {
+		return fmt.Errorf("dynamo: prepare table %s: %w", table, translate(err))
+	}
+	return nil
+}
+
+// Prepare is PrepareTable on the store's table.
+func (s *Store) Prepare(ctx context.Context) error { return PrepareTable(ctx, s.client, s.table) }
+
 var errDuplicateEvent = errors.New("dynamo: an audit event or attempt with this id exists")
+
+// cursorKey returns the cursor key the META item holds (nil: none).
+func cursorKey(item map[string]types.AttributeValue) []byte {
+	if b, ok := item[attrCursorKey].(*types.AttributeValueMemberB); ok {
+		return b.Value
+	}
+	return nil
+}
 
 // decodeMeta reads settings and counters from the META item (nil: none yet).
 // Settings never saved are the defaults; a setting added to the code after

@@ -8,6 +8,7 @@ import (
 
 	"github.com/usermgmt/ums/pkg/audit"
 	"github.com/usermgmt/ums/pkg/auth"
+	"github.com/usermgmt/ums/pkg/outbox"
 	"github.com/usermgmt/ums/pkg/users"
 )
 
@@ -26,22 +27,41 @@ type resetItem struct {
 
 const rateScopeForgot = "forgot"
 
-// SaveReset writes the reset over the user's previous one, with ev; with
-// a limit, in the same transaction as the raise of the account's and the
-// source IP's counts of reset mails, each only below its limit.
-func (s *Store) SaveReset(ctx context.Context, r *auth.Reset, ev *audit.Event, limit *auth.ForgotLimit) error {
+// SaveReset writes the reset over the user's previous one, with ev, if the
+// user is still active at the session generation it was made under: a
+// deactivation (or deletion) that lands between the read and this write
+// removes the links there are, and this one must not outlive it.
+func (s *Store) SaveReset(ctx context.Context, r *auth.Reset, ev *audit.Event) error {
 	k := resetKey(r.UserID)
 	t := s.txn()
 	t.put(marshal(resetItem{PK: k.pk, SK: k.sk, UserID: r.UserID, TokenHash: r.TokenHash, CreatedAt: fmtTime(r.CreatedAt),
 		ExpiresAt: fmtTime(r.ExpiresAt), ByAdmin: r.ByAdmin, TTL: r.ExpiresAt.Add(24 * time.Hour).Unix()}), "", onFail{})
-	if limit != nil {
-		t.countBelow(rateKey(rateScopeForgot, "user:"+r.UserID, limit.Account), auth.ForgotPerAccount, limit.Account.Add(auth.ForgotWindow), auth.ErrAccountLimited)
-		t.countBelow(rateKey(rateScopeForgot, limit.IP, limit.IPWindow), auth.ForgotPerIP, limit.IPWindow.Add(auth.IPWindow), auth.ErrIPLimited)
-	}
+	t.checkActive(r.UserID, r.Gen)
 	if ev != nil {
 		t.putAudit(*ev)
 	}
 	return t.run(ctx, s.client)
+}
+
+// QueueReset queues the mail of a reset link with ev, in the same
+// transaction as the raise of the account's and the source IP's counts of
+// reset mails, each only below its limit, if the user is still active.
+func (s *Store) QueueReset(ctx context.Context, m outbox.Message, ev audit.Event, limit auth.ForgotLimit) error {
+	t := s.txn()
+	t.queue(m)
+	t.checkActive(m.UserID, m.UserGen)
+	t.countBelow(rateKey(rateScopeForgot, "user:"+m.UserID, limit.Account), auth.ForgotPerAccount, limit.Account.Add(auth.ForgotWindow), auth.ErrAccountLimited)
+	t.countBelow(rateKey(rateScopeForgot, limit.IP, limit.IPWindow), auth.ForgotPerIP, limit.IPWindow.Add(auth.IPWindow), auth.ErrIPLimited)
+	t.putAudit(ev)
+	return t.run(ctx, s.client)
+}
+
+// checkActive adds the condition that the user is active at the session
+// generation gen.
+func (t *txn) checkActive(userID string, gen int) {
+	e := newExpr()
+	e.where(e.n("status") + " = " + e.v(str(string(users.StatusActive)))).where(e.n("session_gen") + " = " + e.v(num(gen)))
+	t.check(userKey(userID), e.build(), failWith(users.ErrInvalidState))
 }
 
 // countBelow raises a rate count only while it is below limit, failing
@@ -93,6 +113,9 @@ func (s *Store) ChangePassword(ctx context.Context, c auth.PasswordChange) error
 	if c.Reset != nil {
 		t.delete(resetKey(c.After.ID), "token_hash = :h", map[string]types.AttributeValue{":h": str(c.Reset.TokenHash)},
 			failWith(auth.ErrResetUsed))
+	}
+	if c.Notify != nil {
+		t.queue(*c.Notify)
 	}
 	if c.Keep != nil {
 		e := newExpr()

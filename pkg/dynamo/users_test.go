@@ -40,7 +40,7 @@ func newTestStoreWith(t *testing.T, mw ...func(*middleware.Stack) error) *Store 
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "test-" + hex.EncodeToString(b[:])
-	if err := EnsureTable(context.Background(), c, name); err != nil {
+	if err := EnsureTable(context.Background(), c, name, false); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -223,7 +223,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Invitation, erro
 		Role: role, TeamID: in.TeamID, Status: users.StatusInvited, InvitationID: &inv.ID,
 		CreatedAt: now, UpdatedAt: now, Version: 1, SessionGen: 1,
 	}
-	ev := audit.New(ctx, "invitation.created", "invitation", id, map[string]any{"role": role, "team_id": in.TeamID, "user_id": u.ID})
+	ev := audit.New(ctx, "invitation.created", "invitation", id, map[string]any{"role": role, "team_id": in.TeamID, "user_id": u.ID}).About(users.EmailTrace(in.Email))
 	if err := s.store.CreateInvitation(ctx, inv, u, ev); err != nil {
 		return nil, fmt.Errorf("create invitation: %w", err)
 	}
@@ -335,7 +335,7 @@ func (s *Service) Resend(ctx context.Context, id string) (*Invitation, error) {
 		next.ExpiresAt = now.Add(time.Duration(st.InvitationTTLHours) * time.Hour)
 		next.SentCount, next.LastSentAt = inv.SentCount+1, &now
 		next.Version = inv.Version + 1
-		ev := audit.New(ctx, "invitation.resent", "invitation", inv.ID, map[string]any{"sent_count": next.SentCount})
+		ev := audit.New(ctx, "invitation.resent", "invitation", inv.ID, map[string]any{"sent_count": next.SentCount}).About(users.EmailTrace(inv.Email))
 		if err := s.store.UpdateInvitation(ctx, inv, &next, ev); err != nil {
 			return err
 		}
@@ -365,7 +365,7 @@ func (s *Service) Cancel(ctx context.Context, id string) error {
 		if inv.Status != StatusPending {
 			return ErrInvalidState
 		}
-		ev := audit.New(ctx, "invitation.cancelled", "invitation", inv.ID, map[string]any{"user_id": inv.UserID})
+		ev := audit.New(ctx, "invitation.cancelled", "invitation", inv.ID, map[string]any{"user_id": inv.UserID}).About(users.EmailTrace(inv.Email))
 		return s.store.CloseInvitation(ctx, inv, StatusCancelled, access.RequestFrom(ctx).Now, "", ev)
 	})
 	if err != nil {
@@ -507,7 +507,7 @@ func (s *Service) Decline(ctx context.Context, in DeclineInput) error {
 		return err
 	}
 	inv := look.Invitation
-	ev := audit.New(ctx, "invitation.declined", "invitation", inv.ID, map[string]any{"user_id": inv.UserID})
+	ev := audit.New(ctx, "invitation.declined", "invitation", inv.ID, map[string]any{"user_id": inv.UserID}).About(users.EmailTrace(inv.Email))
 	err = s.store.CloseInvitation(ctx, inv, StatusDeclined, access.RequestFrom(ctx).Now, hash, ev)
 	if errors.Is(err, ErrInvalidState) || errors.Is(err, ErrChanged) {
 		// Used, cancelled or resent between our read and our write.
@@ -605,7 +605,7 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.LoginResult
 	token, sess := s.auth.Mint(ctx, active, look.Settings)
 	attempt := auth.Attempt{ID: ids.New("att"), At: now, Login: inv.Email, LoginKey: users.LoginKey("email", users.NormalizeEmail(inv.Email)), UserID: &u.ID, IP: req.IP,
 		UserAgent: auth.Truncate(req.UserAgent, 512), Success: true}
-	ev := audit.New(ctx, "invitation.accepted", "invitation", inv.ID, map[string]any{"user_id": u.ID, "session_id": sess.ID}).ByUser(u.ID)
+	ev := audit.New(ctx, "invitation.accepted", "invitation", inv.ID, map[string]any{"user_id": u.ID, "session_id": sess.ID}).ByUser(u.ID).About(users.EmailTrace(inv.Email))
 	err = s.store.AcceptInvitation(ctx, Acceptance{Before: inv, After: &accepted, User: u, Active: active, Session: sess, Attempt: attempt, Event: ev})
 	if errors.Is(err, ErrInvalidState) {
 		// Another accept (or a decline, a cancel, a resend) won.
@@ -639,7 +639,7 @@ func (s *Service) ExpireDue(ctx context.Context) (done int, more bool, err error
 			if expiring(ctx) {
 				return done, true, nil
 			}
-			ev := audit.New(ctx, "invitation.expired", "invitation", inv.ID, map[string]any{"user_id": inv.UserID})
+			ev := audit.New(ctx, "invitation.expired", "invitation", inv.ID, map[string]any{"user_id": inv.UserID}).About(users.EmailTrace(inv.Email))
 			err := s.store.CloseInvitation(ctx, inv, StatusExpired, now, "", ev)
 			switch {
 			case errors.Is(err, ErrInvalidState), errors.Is(err, ErrChanged):

@@ -1,5 +1,7 @@
-// Package jobs runs the scheduled functions: the EventBridge adapter that
-// turns a scheduled event into one run of a job. A run takes "now" from the
+// Package jobs runs the functions no route calls: the EventBridge adapter
+// that turns a scheduled event into one run of a job, the stream adapter
+// that hands a batch of the table's stream records to a job one by one, and
+// the run of a job at deployment. A scheduled run takes "now" from the
 // event's time (so a sample event with a future time exercises it locally),
 // stops with time to spare before the function's deadline, and reports what
 // it did; a job that left work says so, and its next run continues where it
@@ -15,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usermgmt/ums/pkg/access"
@@ -72,5 +75,64 @@ func Handler(name string, run Runner, log *slog.Logger, clock func() time.Time) 
 
 // Start serves a job's handler as a Lambda function; it never returns.
 func Start(h func(context.Context, events.EventBridgeEvent) (Report, error)) {
+	runtimeloop.Start(runtimeloop.JSON(h))
+}
+
+// StreamHandler returns the Lambda handler of a stream job: each record of
+// the batch, in order, is handed to do, at the clock's time. The first
+// record do fails is reported as the batch's failure (Lambda's
+// ReportBatchItemFailures), and the records after it are not tried: Lambda
+// delivers the batch again from that record, so the records of a shard are
+// done in order, each at least once (do must take a record twice).
+func StreamHandler(name string, do func(context.Context, events.DynamoDBEventRecord) error, log *slog.Logger,
+	clock func() time.Time) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var resp events.DynamoDBEventResponse
+		began := time.Now()
+		done := 0
+		for _, rec := range ev.Records {
+			rctx := access.WithRequest(ctx, access.Request{ID: rec.EventID, Route: name, Now: clock()})
+			if err := do(rctx, rec); err != nil {
+				log.Error("stream record failed", slog.String("job", name), slog.String("request_id", rec.EventID),
+					slog.String("sequence_number", rec.Change.SequenceNumber), slog.String("error", err.Error()))
+				resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}
+				break
+			}
+			done++
+		}
+		log.Info("job", slog.String("job", name), slog.Int("records", len(ev.Records)), slog.Int("done", done),
+			slog.Bool("failed", len(resp.BatchItemFailures) > 0), slog.Int64("duration_ms", time.Since(began).Milliseconds()))
+		return resp, nil
+	}
+}
+
+// StartStream serves a stream job's handler as a Lambda function; it never
+// returns.
+func StartStream(h func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)) {
+	runtimeloop.Start(runtimeloop.JSON(h))
+}
+
+// DeployHandler returns the Lambda handler of a job run when the stack is
+// deployed: the function behind a CloudFormation custom resource, which
+// runs the job at its creation (and at an update, should its properties
+// ever change), and answers
+// CloudFormation (at the event's pre-signed URL) whether it succeeded: a
+// failed run fails the deployment. Deleting the resource (deleting the
+// stack) runs nothing: the table outlives the stack.
+func DeployHandler(name string, run Runner, log *slog.Logger, clock func() time.Time) func(context.Context, cfn.Event) (string, error) {
+	h := Handler(name, run, log, clock)
+	return cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+		if ev.RequestType != cfn.RequestDelete {
+			if _, err := h(ctx, events.EventBridgeEvent{ID: ev.RequestID}); err != nil {
+				return name, nil, err
+			}
+		}
+		return name, nil, nil
+	})
+}
+
+// StartOnDeploy serves a deploy job's handler as a Lambda function; it
+// never returns.
+func StartOnDeploy(h func(context.Context, cfn.Event) (string, error)) {
 	runtimeloop.Start(runtimeloop.JSON(h))
 }

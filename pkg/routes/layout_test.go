@@ -62,8 +62,17 @@ func TestEveryRouteIsWellFormed(t *testing.T) {
 		}
 		seenName[j.Name] = true
 		checkActions(t, j.Name, j.Dynamo)
-		if j.Schedule == "" || j.Summary == "" {
-			t.Errorf("job %s: schedule %q summary %q", j.Name, j.Schedule, j.Summary)
+		starts := 0
+		for _, set := range []bool{j.Schedule != "", j.Stream != nil, j.OnDeploy} {
+			if set {
+				starts++
+			}
+		}
+		if starts != 1 || j.Summary == "" {
+			t.Errorf("job %s: %d of schedule, stream and deploy start it (want one); summary %q", j.Name, starts, j.Summary)
+		}
+		if j.Stream != nil && j.Stream.KeyPrefix == "" {
+			t.Errorf("job %s reads every item of the stream: name the partition prefix it reads", j.Name)
 		}
 	}
 }
@@ -188,6 +197,9 @@ func TestOnlyMailingFunctionsLinkSES(t *testing.T) {
 	mails := map[string]bool{}
 	for _, r := range routes.All {
 		mails[r.Name] = r.SendsEmail
+	}
+	for _, j := range routes.Jobs {
+		mails[j.Name] = j.SendsEmail
 	}
 	for _, name := range routes.Functions() {
 		cmd := exec.Command("go", append(args, "./functions/"+name)...)

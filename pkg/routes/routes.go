@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/usermgmt/ums/pkg/schema"
 )
 
 // Access says who may call a route. Every route names one: there is no default.
@@ -204,15 +206,15 @@ var All = []Route{
 	{Name: "accept-invitation-page", Method: "GET", Path: "/pages/accept-invitation", Access: Public, Kind: Page,
 		Budget: Budget{0, "a page: its script calls the API"}, Summary: "The page that accepts or declines an invitation"},
 
-	{Name: "forgot-password", Method: "POST", Path: "/auth/password/forgot", Access: Public, SendsEmail: true,
-		Dynamo:  []Action{BatchGetItem, GetItem, PutItem, UpdateItem},
-		Budget:  Budget{3, "the email's uniqueness item, the settings and the IP's count; the user (or, for an unknown email, a key that is no one's: the same work); one write"},
+	{Name: "forgot-password", Method: "POST", Path: "/auth/password/forgot", Access: Public,
+		Dynamo:  []Action{BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem},
+		Budget:  Budget{3, "the email's uniqueness item, the settings and the IP's count; the user (or, for an unknown email, a key that is no one's: the same work); one write (the link's mail is queued, and sent by send-mail after the answer)"},
 		Summary: "Email a password-reset link to an active account; the same answer for any email"},
 	{Name: "lookup-password-reset", Method: "GET", Path: "/auth/password/reset", Access: Public,
 		Dynamo:  []Action{BatchGetItem},
 		Budget:  Budget{1, "the user, the reset, the settings and the IP's failures (a bad token counts one more write)"},
 		Summary: "What the reset page shows of the reset a token names"},
-	{Name: "reset-password", Method: "POST", Path: "/auth/password/reset", Access: Public, Hashes: true, SendsEmail: true,
+	{Name: "reset-password", Method: "POST", Path: "/auth/password/reset", Access: Public, Hashes: true,
 		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
 		Budget:  Budget{3, "the user's partition, and the settings with the IP's failures, at once; one transaction (one more per 100 sessions past the first 90)"},
 		Summary: "Set a new password with a reset token; ends every session"},
@@ -246,7 +248,7 @@ var All = []Route{
 	{Name: "list-my-api-keys", Method: "GET", Path: "/me/api-keys", Access: SignedIn, Dynamo: reads,
 		Budget: Budget{1, "one query of the caller's partition"}, Summary: "The caller's own API keys"},
 	{Name: "create-my-api-key", Method: "POST", Path: "/me/api-keys", Access: SignedIn, Secret: true, Holds: true,
-		Dynamo:  []Action{BatchGetItem, Query, PutItem, ConditionCheckItem},
+		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, ConditionCheckItem},
 		Budget:  Budget{2, "what the caller holds, read with the authentication (at most 50 keys); one transaction"},
 		Summary: "Make a personal API key; the secret is shown once"},
 	{Name: "delete-my-api-key", Method: "DELETE", Path: "/me/api-keys/{id}", Access: SignedIn, Dynamo: []Action{BatchGetItem, DeleteItem, PutItem},
@@ -276,14 +278,14 @@ var All = []Route{
 		Budget: Budget{1, "one transaction on the user read with the authentication"}, Summary: "Activate a deactivated user"},
 	{Name: "anonymize-user", Method: "POST", Path: "/users/{id}/anonymize", Access: Manager, Holds: true,
 		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
-		Budget:  Budget{10, "what the user holds, read with the authentication; one transaction; then seven queries of what else holds their data (their partition, sign-in attempts by them and by their login, invitations to them and from them, audit events they acted in, kept answers; one more for a username), one transaction per 100 items found, the last of which closes"},
+		Budget:  Budget{12, "what the user holds, read with the authentication; one transaction; then nine queries of what else holds their data (their partition, sign-in attempts by them and by their login, invitations to them and from them, audit events they acted in, about them and about their invitations, kept answers; one more for a username), one transaction per 100 items found, the last of which closes"},
 		Summary: "Anonymize a deactivated user, for good"},
 	{Name: "set-password", Method: "PUT", Path: "/users/{id}/password", Access: Manager, Hashes: true, SendsEmail: true, Holds: true,
 		Dynamo:  []Action{BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
 		Budget:  Budget{2, "the user's sessions, read with the authentication; one transaction (one more per 100 sessions past the first 90)"},
 		Summary: "Set a user's password; ends their sessions unless told not to"},
 	{Name: "create-password-reset", Method: "POST", Path: "/users/{id}/password-reset", Access: Manager, Secret: true, SendsEmail: true,
-		Dynamo: []Action{BatchGetItem, PutItem}, Budget: Budget{1, "one transaction on the user read with the authentication"},
+		Dynamo: []Action{BatchGetItem, PutItem, ConditionCheckItem}, Budget: Budget{1, "one transaction on the user read with the authentication"},
 		Summary: "A password-reset link for a user, to copy or to email"},
 	{Name: "list-user-sessions", Method: "GET", Path: "/users/{id}/sessions", Access: Manager, Dynamo: reads,
 		Budget: Budget{1, "one query of the user's partition"}, Summary: "A user's sessions"},
@@ -340,28 +342,61 @@ var All = []Route{
 	{Name: "list-api-keys", Method: "GET", Path: "/api-keys", Access: Admin, Dynamo: reads,
 		Budget: Budget{1, "one query of the system keys' index partition"}, Summary: "List the system API keys, newest first"},
 	{Name: "create-api-key", Method: "POST", Path: "/api-keys", Access: Admin, Secret: true,
-		Dynamo: []Action{BatchGetItem, PutItem, ConditionCheckItem}, Budget: Budget{1, "one transaction (with a check of a manager-role key's team)"},
+		Dynamo: []Action{BatchGetItem, PutItem, UpdateItem, ConditionCheckItem}, Budget: Budget{1, "one transaction (with a check of a manager-role key's team, and the caller's count of new keys)"},
 		Summary: "Make a system API key; the secret is shown once"},
 	{Name: "delete-api-key", Method: "DELETE", Path: "/api-keys/{id}", Access: Admin, Dynamo: []Action{BatchGetItem, DeleteItem, PutItem},
 		Budget: Budget{1, "one transaction"}, Summary: "Delete a system API key"},
 }
 
-// Job is a scheduled function: not routed, started by EventBridge.
+// Job is a function that no route calls: started by a schedule, by the
+// table's stream, or by a deployment. Exactly one of Schedule, Stream and
+// OnDeploy says which.
 type Job struct {
-	Name     string
-	Schedule string // an EventBridge schedule expression
+	Name string
+	// Schedule is an EventBridge schedule expression: the job runs on it.
+	Schedule string
+	// Stream, if set, starts the job with the table's stream records it
+	// matches, in batches, as an event source mapping does.
+	Stream *Stream
+	// OnDeploy runs the job once, when the stack is first deployed (as a
+	// CloudFormation custom resource's creation): what the table needs
+	// before the first request. It must be safe to run again.
+	OnDeploy bool
 	// Dynamo lists the DynamoDB actions the job performs, as for Route.
 	Dynamo     []Action
 	SendsEmail bool
 	Summary    string
 }
 
-// Jobs lists the scheduled functions.
+// Stream is the part of the table's stream a job reads: the items inserted
+// whose partition key starts with KeyPrefix. The stack's event source
+// mapping filters by it, and so does the local reader of make run and the
+// tests (pkg/localstream), with Matches.
+type Stream struct {
+	KeyPrefix string
+}
+
+// StreamBatch is how many records a stream job is handed at most at once:
+// the stack's event source mapping's batch size, and the local reader's.
+const StreamBatch = 10
+
+// Matches reports whether a stream record (its event name, "INSERT",
+// "MODIFY" or "REMOVE", and its partition key) is one the job reads.
+func (s Stream) Matches(eventName, pk string) bool {
+	return eventName == "INSERT" && strings.HasPrefix(pk, s.KeyPrefix)
+}
+
+// Jobs lists the functions no route calls.
 var Jobs = []Job{
 	{Name: "expire-invitations", Schedule: "rate(1 hour)", Dynamo: []Action{Query, PutItem, UpdateItem, DeleteItem},
 		Summary: "Expire the pending invitations past their expiry, freeing their emails and seats"},
 	{Name: "purge-deleted-users", Schedule: "rate(1 day)", Dynamo: []Action{Query, GetItem, PutItem, UpdateItem, DeleteItem},
 		Summary: "Remove the users past their purge date with everything that is theirs; finish anonymizations"},
+	{Name: "send-mail", Stream: &Stream{KeyPrefix: schema.OutboxPartition}, SendsEmail: true,
+		Dynamo:  []Action{BatchGetItem, PutItem, DeleteItem, ConditionCheckItem},
+		Summary: "Send the mail queued in the outbox by routes that answer before it is sent (a forgotten password's link)"},
+	{Name: "prepare-table", OnDeploy: true, Dynamo: []Action{UpdateItem},
+		Summary: "Give the table what it needs before the first request: the key that signs list cursors"},
 }
 
 // ByName returns the route with that name.

@@ -32,6 +32,11 @@ var Indexes = []Index{
 	{Name: "gsi6", PK: "gsi6pk", SK: "gsi6sk"},
 }
 
+// StreamView is what the table's stream carries of each change: the item as
+// it became. The stream jobs (pkg/routes) read it: the outbox's mail is sent
+// from it, after the request that queued it has answered.
+const StreamView = "NEW_IMAGE"
+
 // DefaultTableName is the table's name in the local stack. The CDK stack lets
 // CloudFormation name it and passes the name to each function as TABLE_NAME.
 const DefaultTableName = "ums"
@@ -58,7 +63,10 @@ const (
 	RatePartition = "RATE#"
 	// KeyPartition starts the partition of a system API key.
 	KeyPartition = "APIKEY#"
-	RateCount    = "n"
+	// OutboxPartition starts the partition of a mail queued to be sent
+	// after the request that queued it has answered (see StreamView).
+	OutboxPartition = "OUTBOX#"
+	RateCount       = "n"
 )
 
 // Activity attributes: written by every signed-in request at most every few

@@ -32,6 +32,10 @@ type Snapshot struct {
 	Settings
 	// Version counts the changes of the settings; 0 until the first.
 	Version int `json:"-"`
+	// CursorKey is the installation's secret that signs list cursors (see
+	// pkg/api), read with the settings: never answered, never changed by
+	// a route.
+	CursorKey []byte `json:"-"`
 }
 
 // Revision is the ETag of the settings (see api).
@@ -175,7 +179,7 @@ func (s *Service) Get(ctx context.Context) (Snapshot, error) {
 		return cur, nil
 	}
 	cur, version, err := s.store.GetSettings(ctx)
-	return Snapshot{cur, version}, err
+	return Snapshot{Settings: cur, Version: version}, err
 }
 
 // Update applies p and returns the new settings. A patch that changes nothing
@@ -208,7 +212,7 @@ func (s *Service) Update(ctx context.Context, p Patch, ifMatch []string) (Snapsh
 			return apperr.ErrPrecondition
 		}
 		if len(changed) == 0 {
-			out = Snapshot{cur, version}
+			out = Snapshot{Settings: cur, Version: version}
 			return nil
 		}
 		details := map[string]any{}
@@ -219,7 +223,7 @@ func (s *Service) Update(ctx context.Context, p Patch, ifMatch []string) (Snapsh
 		if err := s.store.SaveSettings(ctx, next, version, ev); err != nil {
 			return err
 		}
-		out = Snapshot{next, version + 1}
+		out = Snapshot{Settings: next, Version: version + 1}
 		return nil
 	})
 	if err != nil {

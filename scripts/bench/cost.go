@@ -57,12 +57,14 @@ type Use struct {
 	Mails float64
 }
 
-// JobUse is a scheduled job's share: its runs per month, and the items it
-// works through per monthly active user per month.
+// JobUse is a job's share: its runs per month, and the items it works
+// through per monthly active user per month. A stream job (RunPerItem)
+// runs once per item: at these rates a batch holds one record.
 type JobUse struct {
 	Job          string
 	RunsPerMonth float64
 	ItemsPerMAU  float64
+	RunPerItem   bool
 }
 
 // Stored is what the table holds per monthly active user, by item kind
@@ -148,6 +150,12 @@ var StandardWorkload = Workload{
 	Jobs: []JobUse{
 		{Job: "expire-invitations", RunsPerMonth: 24 * 30, ItemsPerMAU: 0.01},
 		{Job: "purge-deleted-users", RunsPerMonth: 30, ItemsPerMAU: 0.01},
+		// The mail queued by forgot-password (for an active account) and
+		// reset-password, their uses above (0.1 and 0.08 per MAU), sent
+		// from the stream; the mails themselves are priced with the routes
+		// that queue them.
+		{Job: "send-mail", ItemsPerMAU: 0.18, RunPerItem: true},
+		// prepare-table runs at a deployment, not in a month of use.
 	},
 	Stored: []Stored{
 		{Kind: "USER/PROFILE", PerMAU: 1.25, Why: "registered users: 125% of the monthly active"},
@@ -284,6 +292,10 @@ func CostOf(r *Report, w Workload, p Prices, mau int) Cost {
 			continue
 		}
 		items := j.ItemsPerMAU * users
+		runs := j.RunsPerMonth
+		if j.RunPerItem {
+			runs = items
+		}
 		// Per item, what the measured run spent per item it did.
 		var perRCU, perWCU, perMs float64
 		if row.Items > 0 {
@@ -292,17 +304,21 @@ func CostOf(r *Report, w Workload, p Prices, mau int) Cost {
 				perMs = row.Latency.P50 / float64(row.Items)
 			}
 		}
-		ms := j.RunsPerMonth*jobRunMs + items*perMs
+		ms := runs*jobRunMs + items*perMs
 		gbs := ms / 1000 * float64(routes.JobMemory) / 1024
-		// Each run reads its index once (a query of nothing: 0.5 units).
-		rru := j.RunsPerMonth*0.5 + items*perRCU
+		// Each scheduled run reads its index once (a query of nothing: 0.5
+		// units); a stream job's run starts from its record.
+		rru := items * perRCU
+		if !j.RunPerItem {
+			rru += runs * 0.5
+		}
 		wru := items * perWCU
-		lb := j.RunsPerMonth * (defaultLogBytes + platformLogBytes)
-		line := CostLine{Route: j.Job, Case: fmt.Sprintf("%.0f runs, %.0f items", j.RunsPerMonth, items), Requests: j.RunsPerMonth, PerMAU: j.ItemsPerMAU,
-			LambdaMs: math.Ceil(ms / j.RunsPerMonth), Source: "measured run, per item"}
-		line.Dollars = j.RunsPerMonth/1e6*p.LambdaRequestPerM + gbs*p.LambdaGBSecond + wru/1e6*p.WRUPerM + rru/1e6*p.RRUPerM + lb/1e9*p.LogsPerGB
+		lb := runs * (defaultLogBytes + platformLogBytes)
+		line := CostLine{Route: j.Job, Case: fmt.Sprintf("%.0f runs, %.0f items", runs, items), Requests: runs, PerMAU: j.ItemsPerMAU,
+			LambdaMs: math.Ceil(ms / max(runs, 1)), Source: "measured run, per item"}
+		line.Dollars = runs/1e6*p.LambdaRequestPerM + gbs*p.LambdaGBSecond + wru/1e6*p.WRUPerM + rru/1e6*p.RRUPerM + lb/1e9*p.LogsPerGB
 		c.Lines = append(c.Lines, line)
-		invocations += j.RunsPerMonth
+		invocations += runs
 		c.GBSeconds += gbs
 		c.WRU += wru
 		c.RRU += rru
@@ -331,11 +347,18 @@ func CostOf(r *Report, w Workload, p Prices, mau int) Cost {
 // alarms is how many alarm metrics the stack's alarms evaluate: errors
 // and throttles of every function (whether one alarm watches both or two
 // alarms one each, the price is per metric), the table's throttled
-// requests and system errors, and each job's dead-letter queue.
+// requests and system errors, and each dead-letter queue (a scheduled or
+// stream job's; a deploy job has none).
 func alarms(r *Report) int {
 	functions := len(r.Functions)
 	if functions == 0 {
 		functions = len(routes.All) + len(routes.Jobs)
 	}
-	return 2*functions + 2 + len(routes.Jobs)
+	queues := 0
+	for _, j := range routes.Jobs {
+		if !j.OnDeploy {
+			queues++
+		}
+	}
+	return 2*functions + 2 + queues
 }

@@ -109,7 +109,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := dynamo.EnsureTable(ctx, client, cfg.TableName); err != nil {
+	if err := dynamo.EnsureTable(ctx, client, cfg.TableName, true); err != nil {
 		return err
 	}
 
@@ -122,6 +122,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The stream jobs (the mail routes queue) run here, as Lambda runs
+	// them from the table's stream in AWS.
+	streams, err := devserver.Streams(ctx, a)
+	if err != nil {
+		return err
+	}
+	go streams.Run(ctx, 200*time.Millisecond, a.Log)
 	srv := devserver.Server(fmt.Sprintf("127.0.0.1:%d", port), h)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()

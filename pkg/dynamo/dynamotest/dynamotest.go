@@ -53,9 +53,22 @@ func Client(tb testing.TB) *dynamodb.Client {
 	return client
 }
 
-// NewTable creates a fresh table with the production schema and deletes it
+// NewTable creates a fresh table with the production schema but no stream
+// (see dynamo.EnsureTable: streams slow DynamoDB Local down) and deletes it
 // when the test ends. It returns the client and the table's name.
 func NewTable(tb testing.TB) (*dynamodb.Client, string) {
+	tb.Helper()
+	return newTable(tb, false)
+}
+
+// NewTableWithStream is NewTable with the table's stream, for the tests
+// whose stream jobs run (pkg/localstream reads it).
+func NewTableWithStream(tb testing.TB) (*dynamodb.Client, string) {
+	tb.Helper()
+	return newTable(tb, true)
+}
+
+func newTable(tb testing.TB, stream bool) (*dynamodb.Client, string) {
 	tb.Helper()
 	c := Client(tb)
 	var b [6]byte
@@ -63,7 +76,7 @@ func NewTable(tb testing.TB) (*dynamodb.Client, string) {
 	name := "test-" + hex.EncodeToString(b[:])
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := dynamo.EnsureTable(ctx, c, name); err != nil {
+	if err := dynamo.EnsureTable(ctx, c, name, stream); err != nil {
 		tb.Fatalf("dynamotest: %v", err)
 	}
 	tb.Cleanup(func() {
